@@ -1,0 +1,29 @@
+"""Who made a change: recorded on every `FlagChange`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Actor:
+    label: str
+    kind: str  # one of FlagChange.ActorKind
+    user: Any = None  # the Django user, when there is one
+
+    @classmethod
+    def for_user(cls, user: Any) -> Actor:
+        return cls(label=user.get_username(), kind="user", user=user)
+
+    @classmethod
+    def for_token(cls, user: Any, token_label: str) -> Actor:
+        return cls(label=f"{user.get_username()} (token {token_label})", kind="token", user=user)
+
+    @classmethod
+    def command(cls, name: str) -> Actor:
+        return cls(label=f"manage.py {name}", kind="command")
+
+    @classmethod
+    def system(cls, label: str) -> Actor:
+        return cls(label=label, kind="system")

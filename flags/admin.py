@@ -1,0 +1,291 @@
+"""Flag management in Django admin. Every edit goes through `flags.services`."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
+
+from flags import services
+from flags.actors import Actor
+from flags.admin_forms import FlagAdminForm, RollbackForm, RolloutForm, WhoSeesItForm
+from flags.errors import FlagError
+from flags.evaluation import evaluate
+from flags.models import Flag, FlagChange
+from flags.selectors import flag_history, flag_tag_names, flag_to_snapshot
+from flags.types import EvaluationContext, EvaluationResult
+
+SOURCE = FlagChange.Source.ADMIN
+
+
+def _summary(change: FlagChange) -> str:
+    parts = [f"{field}: {old!r} → {new!r}" for field, (old, new) in change.changed_fields().items()]
+    return "; ".join(parts) or "(created)"
+
+
+class FlagChangeInline(admin.TabularInline):
+    """The flag's history, read-only, newest first, with what changed."""
+
+    model = FlagChange
+    fk_name = "flag"
+    extra = 0
+    can_delete = False
+    ordering = ("-version",)
+    fields = ("version", "action", "actor", "source", "created_at", "what_changed", "comment")
+    readonly_fields = fields
+    verbose_name_plural = "History"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="What changed")
+    def what_changed(self, change: FlagChange) -> str:
+        return _summary(change)
+
+
+@admin.register(Flag)
+class FlagAdmin(admin.ModelAdmin):
+    form = FlagAdminForm
+    list_display = ("name", "enabled", "rollout_percentage", "tag_list", "owner", "updated_at")
+    list_filter = ("enabled", "tags", "owner")
+    search_fields = ("name", "description", "owner")
+    actions = ("enable_flags", "disable_flags", "set_rollout", "roll_back")
+    inlines = (FlagChangeInline,)
+    change_form_template = "admin/flags/flag/change_form.html"
+    fieldsets = (
+        (None, {"fields": ("name", "description", "owner", "tags")}),
+        (
+            "Who gets it",
+            {
+                "fields": (
+                    "enabled",
+                    "rollout_percentage",
+                    "rollout_group",
+                    "whitelist_users",
+                    "blacklist_users",
+                )
+            },
+        ),
+        ("Date window", {"fields": ("starts_at", "ends_at")}),
+        (None, {"fields": ("expected_version",)}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Flag]:
+        return super().get_queryset(request).prefetch_related("tags")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("name",) if obj else ()
+
+    @admin.display(description="Tags")
+    def tag_list(self, flag: Flag) -> str:
+        return ", ".join(flag_tag_names(flag))
+
+    # --- saving through the services -------------------------------------------------------
+
+    def save_model(self, request: HttpRequest, obj: Flag, form: Any, change: bool) -> None:
+        actor = Actor.for_user(request.user)
+        changes = form.config_changes()
+        try:
+            if change:
+                saved = services.flag_update(
+                    name=obj.name,
+                    actor=actor,
+                    source=SOURCE,
+                    expected_version=form.cleaned_data.get("expected_version"),
+                    **changes,
+                )
+            else:
+                saved = services.flag_create(
+                    name=form.cleaned_data["name"], actor=actor, source=SOURCE, **changes
+                )
+        except FlagError as exc:
+            request._flag_error = exc.message  # type: ignore[attr-defined]
+            return
+        obj.pk, obj.version = saved.pk, saved.version
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Tags were set by the service; the history inline is read-only."""
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        return (
+            None if hasattr(request, "_flag_error") else super().log_addition(request, obj, message)
+        )
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        return (
+            None if hasattr(request, "_flag_error") else super().log_change(request, obj, message)
+        )
+
+    def response_add(
+        self, request: HttpRequest, obj: Flag, post_url_continue: Any = None
+    ) -> HttpResponse:
+        if hasattr(request, "_flag_error"):
+            self.message_user(request, request._flag_error, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: Flag) -> HttpResponse:
+        if hasattr(request, "_flag_error"):
+            self.message_user(request, request._flag_error, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: Flag) -> None:
+        services.flag_delete(name=obj.name, actor=Actor.for_user(request.user), source=SOURCE)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Flag]) -> None:
+        for flag in queryset:
+            self.delete_model(request, flag)
+
+    # --- the "who sees it?" box ------------------------------------------------------------
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra = dict(extra_context or {})
+        who = WhoSeesItForm(request.GET if "who_sees" in request.GET else None)
+        extra["who_form"] = who
+        flag = self.get_object(request, object_id)
+        if flag is not None and who.is_valid():
+            extra["who_result"] = who_sees_it(flag, who.cleaned_data["who_sees"])
+            extra["who_subject"] = who.cleaned_data["who_sees"]
+        return super().change_view(request, object_id, form_url, extra)
+
+    # --- actions ---------------------------------------------------------------------------
+
+    @admin.action(description="Enable selected flags", permissions=["change"])
+    def enable_flags(self, request: HttpRequest, queryset: QuerySet[Flag]) -> None:
+        self._each(request, queryset, services.flag_enable, "enabled")
+
+    @admin.action(description="Disable selected flags (kill switch)", permissions=["change"])
+    def disable_flags(self, request: HttpRequest, queryset: QuerySet[Flag]) -> None:
+        self._each(request, queryset, services.flag_disable, "disabled")
+
+    def _each(
+        self, request: HttpRequest, queryset: QuerySet[Flag], service: Any, verb: str, **kwargs: Any
+    ) -> None:
+        # One service call per flag, so each change is audited and invalidates the cache.
+        actor = Actor.for_user(request.user)
+        done = []
+        for flag in queryset:
+            try:
+                service(name=flag.name, actor=actor, source=SOURCE, **kwargs)
+                done.append(flag.name)
+            except FlagError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+        if done:
+            self.message_user(request, f"{verb.capitalize()}: {', '.join(done)}.", messages.SUCCESS)
+
+    @admin.action(description="Set rollout percentage…", permissions=["change"])
+    def set_rollout(self, request: HttpRequest, queryset: QuerySet[Flag]) -> HttpResponse | None:
+        form = RolloutForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            percentage = form.cleaned_data["percentage"]
+            self._each(
+                request,
+                queryset,
+                services.flag_set_rollout,
+                f"set to {percentage}%",
+                percentage=percentage,
+                comment=form.cleaned_data["comment"],
+            )
+            return None
+        return self._intermediate(request, queryset, form, "Set rollout percentage", "set_rollout")
+
+    @admin.action(description="Roll back to a version…", permissions=["change"])
+    def roll_back(self, request: HttpRequest, queryset: QuerySet[Flag]) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one flag to roll back.", messages.ERROR)
+            return None
+        flag = queryset.get()
+        versions = [
+            (c.version, f"v{c.version} · {c.action} by {c.actor} · {c.created_at:%Y-%m-%d %H:%M}")
+            for c in flag_history(name=flag.name)
+            if c.after is not None
+        ]
+        form = RollbackForm(request.POST if "apply" in request.POST else None, versions=versions)
+        if form.is_valid():
+            self._each(
+                request,
+                queryset,
+                services.flag_rollback,
+                "rolled back",
+                version=form.cleaned_data["version"],
+                comment=form.cleaned_data["comment"],
+            )
+            return None
+        return self._intermediate(request, queryset, form, f"Roll back {flag.name}", "roll_back")
+
+    def _intermediate(
+        self, request: HttpRequest, queryset: QuerySet[Flag], form: Any, title: str, action: str
+    ) -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "flags": queryset,
+            "action": action,
+            "opts": self.model._meta,
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        }
+        return TemplateResponse(request, "admin/flags/flag/action_form.html", context)
+
+
+def who_sees_it(flag: Flag, subject: str) -> EvaluationResult:
+    """The saved configuration evaluated for one user id, now."""
+    return evaluate(flag_to_snapshot(flag), EvaluationContext(subject=subject, now=time.time()))
+
+
+@admin.register(FlagChange)
+class FlagChangeAdmin(admin.ModelAdmin):
+    """The audit trail: read-only, append-only."""
+
+    list_display = ("flag_name", "version", "action", "actor", "source", "created_at")
+    list_filter = ("action", "source", "actor_kind", "created_at")
+    search_fields = ("flag_name", "actor", "comment")
+    readonly_fields = (
+        "flag_name",
+        "version",
+        "action",
+        "actor",
+        "actor_kind",
+        "actor_user",
+        "source",
+        "before",
+        "after",
+        "what_changed",
+        "comment",
+        "created_at",
+    )
+    exclude = ("flag",)
+
+    @admin.display(description="What changed")
+    def what_changed(self, change: FlagChange) -> str:
+        rows = change.changed_fields().items()
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "", "<li><b>{}</b>: {} → {}</li>", ((k, repr(o), repr(n)) for k, (o, n) in rows)
+            ),
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,126 @@
+"""Forms for the flag admin: lists and tags edited as text, validated by the shared rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from flags.errors import FlagValidationError
+from flags.models import Flag
+from flags.selectors import flag_tag_names
+from flags.validation import check_window, clean_changes
+
+EDITABLE = (
+    "description",
+    "enabled",
+    "rollout_percentage",
+    "rollout_group",
+    "whitelist_users",
+    "blacklist_users",
+    "starts_at",
+    "ends_at",
+    "tags",
+    "owner",
+)
+
+
+def _split(text: str) -> list[str]:
+    return [
+        part.strip() for chunk in text.splitlines() for part in chunk.split(",") if part.strip()
+    ]
+
+
+class FlagAdminForm(forms.ModelForm):
+    whitelist_users = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="User ids (usernames) that always get the flag, one per line or comma-separated.",
+    )
+    blacklist_users = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="User ids that never get the flag (wins over the whitelist).",
+    )
+    tags = forms.CharField(required=False, help_text="Comma-separated, e.g. hub, analytics.")
+    expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Flag
+        fields = [
+            "name",
+            "description",
+            "enabled",
+            "rollout_percentage",
+            "rollout_group",
+            "starts_at",
+            "ends_at",
+            "owner",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rollout_group"].required = False
+        flag = self.instance
+        if flag.pk:
+            self.fields["whitelist_users"].initial = "\n".join(flag.whitelist_users)
+            self.fields["blacklist_users"].initial = "\n".join(flag.blacklist_users)
+            self.fields["tags"].initial = ", ".join(flag_tag_names(flag))
+            self.fields["expected_version"].initial = flag.version
+
+    def config_changes(self) -> dict[str, Any]:
+        """The cleaned data in the services' vocabulary."""
+        data = self.cleaned_data
+        changes = {field: data.get(field) for field in EDITABLE}
+        changes["whitelist_users"] = _split(data.get("whitelist_users") or "")
+        changes["blacklist_users"] = _split(data.get("blacklist_users") or "")
+        changes["tags"] = [tag.lower() for tag in _split(data.get("tags") or "")]
+        changes["rollout_group"] = (
+            data.get("rollout_group") or self.instance.name or data.get("name")
+        )
+        return changes
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        try:
+            cleaned = clean_changes(self.config_changes())
+            check_window(cleaned.get("starts_at"), cleaned.get("ends_at"))
+        except FlagValidationError as exc:
+            for field, messages in exc.fields.items():
+                self.add_error(field if field in self.fields else None, messages)
+        self._check_not_stale()
+        return data
+
+    def _check_not_stale(self) -> None:
+        """Refuse to overwrite a change someone made after this form was opened."""
+        if not self.instance.pk:
+            return
+        expected = self.cleaned_data.get("expected_version")
+        current = Flag.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
+        if expected is not None and current is not None and expected != current:
+            raise forms.ValidationError(
+                f"This flag was changed by someone else after you opened it (now version "
+                f"{current}, you opened version {expected}). Reload the page and apply your "
+                "change again.",
+                code="stale",
+            )
+
+
+class RolloutForm(forms.Form):
+    percentage = forms.IntegerField(min_value=0, max_value=100, label="Rollout percentage")
+    comment = forms.CharField(required=False, max_length=500)
+
+
+class RollbackForm(forms.Form):
+    version = forms.TypedChoiceField(coerce=int, label="Restore version")
+    comment = forms.CharField(required=False, max_length=500)
+
+    def __init__(self, *args: Any, versions: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["version"].choices = versions
+
+
+class WhoSeesItForm(forms.Form):
+    who_sees = forms.CharField(max_length=200, label="User id")

@@ -1,0 +1,65 @@
+"""`manage.py load_demo`: a small demo for `make run` (idempotent; development only).
+
+`unified_llm_hub` comes from the declared flags (`FEATURE_*` in .env.development).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from flags.actors import Actor
+from flags.declared import ensure_declared_flags
+from flags.services import flag_ensure
+
+DEMO_FLAGS: dict[str, dict[str, Any]] = {
+    "advanced_analytics": {
+        "description": "Usage analytics tab with per-model breakdowns.",
+        "enabled": True,
+        "rollout_percentage": 50,
+        "tags": ["hub", "analytics"],
+        "owner": "platform-team",
+    },
+    "model_recommendations": {
+        "description": "Suggest cheaper models with the same capabilities.",
+        "enabled": False,
+        "rollout_percentage": 0,
+        "tags": ["experiment"],
+        "owner": "ml-team",
+    },
+}
+
+
+class Command(BaseCommand):
+    help = "Load demo data: an admin login and a few flags (never overwrites existing flags)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--password", default="llmhub-admin", help="The demo admin's password.")
+        parser.add_argument("--force", action="store_true", help="Run even when DEBUG is off.")
+
+    def handle(self, *args: Any, password: str, force: bool, **options: Any) -> None:
+        if not settings.DEBUG and not force:
+            raise CommandError("load_demo sets a known admin password; it runs only with DEBUG on.")
+        user_model = get_user_model()
+        admin, _ = user_model.objects.get_or_create(
+            username="admin", defaults={"email": "admin@example.com"}
+        )
+        admin.is_staff = admin.is_superuser = True
+        admin.set_password(password)
+        admin.save()
+        ensure_declared_flags()
+        actor = Actor.command("load_demo")
+        created = [
+            name
+            for name, config in DEMO_FLAGS.items()
+            if flag_ensure(name=name, defaults=config, actor=actor, source="command")
+        ]
+        self.stdout.write(f"Demo flags created: {', '.join(created) or 'none (already there)'}")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Admin login: http://127.0.0.1:8000/admin/  user: admin  password: {password}"
+            )
+        )

@@ -1,0 +1,85 @@
+"""Reads: map rows to snapshots and configurations, list flags and their history.
+
+Evaluation reads through `flags.store` (in-memory, revision-checked); these functions are the
+only place that turns ORM rows into the engine's frozen input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import QuerySet
+
+from flags.models import Flag, FlagChange
+from flags.types import FlagSnapshot
+
+
+def flag_tag_names(flag: Flag) -> list[str]:
+    # Uses the prefetch cache when the queryset prefetched tags.
+    return sorted(tag.name for tag in flag.tags.all())
+
+
+def flag_to_snapshot(flag: Flag) -> FlagSnapshot:
+    return FlagSnapshot(
+        name=flag.name,
+        enabled=flag.enabled,
+        rollout_percentage=flag.rollout_percentage,
+        rollout_group=flag.rollout_group or flag.name,
+        whitelist_users=frozenset(flag.whitelist_users),
+        blacklist_users=frozenset(flag.blacklist_users),
+        starts_at=flag.starts_at,
+        ends_at=flag.ends_at,
+        version=flag.version,
+        tags=tuple(flag_tag_names(flag)),
+    )
+
+
+def flag_config(flag: Flag) -> dict[str, Any]:
+    """The whole configuration as JSON-safe data: what history rows, export and the API carry."""
+    return {
+        "description": flag.description,
+        "enabled": flag.enabled,
+        "rollout_percentage": flag.rollout_percentage,
+        "rollout_group": flag.rollout_group,
+        "whitelist_users": list(flag.whitelist_users),
+        "blacklist_users": list(flag.blacklist_users),
+        "starts_at": flag.starts_at.isoformat() if flag.starts_at else None,
+        "ends_at": flag.ends_at.isoformat() if flag.ends_at else None,
+        "tags": flag_tag_names(flag),
+        "owner": flag.owner,
+    }
+
+
+def flag_snapshots_load() -> dict[str, FlagSnapshot]:
+    """Every flag from the database: two queries, whatever the number of flags."""
+    return {flag.name: flag_to_snapshot(flag) for flag in Flag.objects.prefetch_related("tags")}
+
+
+def flag_list(*, tags: Iterable[str] | None = None) -> QuerySet[Flag]:
+    """Flags in name order; with `tags`, those carrying any of them."""
+    flags = Flag.objects.prefetch_related("tags").order_by("name")
+    wanted = [tag for tag in (tags or []) if tag]
+    if wanted:
+        flags = flags.filter(tags__name__in=wanted).distinct()
+    return flags
+
+
+def flag_get(*, name: str) -> Flag | None:
+    return Flag.objects.prefetch_related("tags").filter(name=name).first()
+
+
+def flag_history(*, name: str) -> QuerySet[FlagChange]:
+    """The audit trail of one flag name, newest first."""
+    return FlagChange.objects.filter(flag_name=name).order_by("-version", "-id")
+
+
+def flag_version_config(*, name: str, version: int) -> dict[str, Any] | None:
+    """The configuration a flag had right after `version` was written, if that is recorded."""
+    change = (
+        FlagChange.objects.filter(flag_name=name, version=version)
+        .exclude(action=FlagChange.Action.DELETE)
+        .order_by("-id")
+        .first()
+    )
+    return change.after if change else None

@@ -1,0 +1,157 @@
+"""Validation of flag configuration, shared by services, the admin, the API and `flags import`.
+
+Strict on types: a percentage is an int (not a bool, float or string), lists hold non-empty
+strings, dates are timezone-aware. Values may arrive as Python objects or as JSON (ISO strings).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from flags.errors import FlagValidationError
+from flags.models import NAME_PATTERN
+
+CONFIG_FIELDS = (
+    "description",
+    "enabled",
+    "rollout_percentage",
+    "rollout_group",
+    "whitelist_users",
+    "blacklist_users",
+    "starts_at",
+    "ends_at",
+    "tags",
+    "owner",
+)
+MAX_LIST_ITEMS = 10_000
+MAX_USER_ID_LENGTH = 200
+MAX_TAGS = 20
+_NAME_RE = re.compile(NAME_PATTERN)
+NAME_RULE = "Use 1-100 lowercase letters, digits, '_' or '-', starting with a letter or digit."
+_TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
+
+
+class _Invalid(Exception):
+    pass
+
+
+def validate_name(name: object) -> str:
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise FlagValidationError({"name": [NAME_RULE]})
+    return name
+
+
+def _text(max_length: int) -> Callable[[object], str]:
+    def clean(value: object) -> str:
+        if not isinstance(value, str):
+            raise _Invalid("Must be a string.")
+        if len(value) > max_length:
+            raise _Invalid(f"At most {max_length} characters.")
+        if "\x00" in value:
+            raise _Invalid("Must not contain NUL characters.")
+        return value
+
+    return clean
+
+
+def _boolean(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid("Must be true or false.")
+    return value
+
+
+def _percentage(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Invalid("Must be an integer from 0 to 100.")
+    if not 0 <= value <= 100:
+        raise _Invalid(f"Must be from 0 to 100, got {value}.")
+    return value
+
+
+def _group(value: object) -> str:
+    text = _text(100)(value)
+    if not text.strip():
+        raise _Invalid("Must not be blank.")
+    return text
+
+
+def _user_list(value: object) -> list[str]:
+    if not isinstance(value, list | tuple):
+        raise _Invalid("Must be a list of user ids.")
+    if len(value) > MAX_LIST_ITEMS:
+        raise _Invalid(f"At most {MAX_LIST_ITEMS} user ids.")
+    cleaned: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise _Invalid("Every user id must be a non-empty string.")
+        if len(item) > MAX_USER_ID_LENGTH or "\x00" in item:
+            raise _Invalid(f"User ids are at most {MAX_USER_ID_LENGTH} characters, without NUL.")
+        if item.strip() not in cleaned:
+            cleaned.append(item.strip())
+    return cleaned
+
+
+def _tags(value: object) -> list[str]:
+    if not isinstance(value, list | tuple):
+        raise _Invalid("Must be a list of tags.")
+    if len(value) > MAX_TAGS:
+        raise _Invalid(f"At most {MAX_TAGS} tags.")
+    for item in value:
+        if not isinstance(item, str) or not _TAG_RE.match(item):
+            raise _Invalid("Tags are 1-50 lowercase letters, digits, '_' or '-'.")
+    return sorted(set(value))
+
+
+def _moment(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise _Invalid("Must be an ISO 8601 date-time with a time zone.") from None
+    if not isinstance(value, datetime):
+        raise _Invalid("Must be an ISO 8601 date-time with a time zone.")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise _Invalid("Must carry a time zone (e.g. 2026-12-01T09:00:00Z).")
+    return value
+
+
+_CLEANERS: dict[str, Callable[[object], Any]] = {
+    "description": _text(2000),
+    "enabled": _boolean,
+    "rollout_percentage": _percentage,
+    "rollout_group": _group,
+    "whitelist_users": _user_list,
+    "blacklist_users": _user_list,
+    "starts_at": _moment,
+    "ends_at": _moment,
+    "tags": _tags,
+    "owner": _text(150),
+}
+
+
+def clean_changes(changes: Mapping[str, object]) -> dict[str, Any]:
+    """Validate each given field; unknown fields are refused, not ignored."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    for field, value in changes.items():
+        cleaner = _CLEANERS.get(field)
+        if cleaner is None:
+            errors[field] = ["Unknown or read-only field."]
+            continue
+        try:
+            cleaned[field] = cleaner(value)
+        except _Invalid as exc:
+            errors[field] = [str(exc)]
+    if errors:
+        raise FlagValidationError(errors)
+    return cleaned
+
+
+def check_window(starts_at: datetime | None, ends_at: datetime | None) -> None:
+    if starts_at is not None and ends_at is not None and starts_at >= ends_at:
+        raise FlagValidationError({"ends_at": ["Must be after starts_at."]})

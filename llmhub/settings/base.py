@@ -1,0 +1,160 @@
+"""Settings shared by every environment, driven by environment variables.
+
+With nothing set the project runs on its embedded default: SQLite, a local-memory cache and
+Celery tasks run eagerly in-process.
+"""
+
+import dj_database_url
+
+from llmhub.settings.env import BASE_DIR, env_bool, env_int, env_list, env_str
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-insecure-key-only-for-local-use")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "flags",
+    "telemetry",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "llmhub.urls"
+WSGI_APPLICATION = "llmhub.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # IMMEDIATE: a transaction takes the write lock when it starts, so two writers serialize
+    # instead of both reading the same version (SQLite has no SELECT ... FOR UPDATE).
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL")
+# Short socket timeouts: a Redis that is down or hangs must cost a request milliseconds, not
+# seconds. The flag store falls back to the database when the cache fails.
+REDIS_SOCKET_TIMEOUT = float(env_str("REDIS_SOCKET_TIMEOUT", "0.25"))
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "llmhub"),
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = None
+# No broker configured means the embedded default: run tasks in-process.
+CELERY_TASK_ALWAYS_EAGER = env_bool(
+    "CELERY_TASK_ALWAYS_EAGER", not (REDIS_URL or env_str("CELERY_BROKER_URL"))
+)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+LOGIN_URL = "admin:login"
+
+# Flags: how often a process asks the shared cache whether its in-memory snapshot is stale.
+# A committed change is seen by every process within this interval (plus one cache round trip).
+FLAGS_REVISION_CHECK_SECONDS = float(env_str("FLAGS_REVISION_CHECK_SECONDS", "0.5"))
+
+
+def _declared_flags() -> dict[str, dict[str, object]]:
+    """Flags declared through the environment: created when missing, never overwritten.
+
+    `FEATURE_UNIFIED_LLM_HUB`, `FEATURE_LLM_HUB_ROLLOUT` and `FEATURE_LLM_HUB_WHITELIST` shape
+    the hub's flag; any other `FEATURE_<NAME>=true|false` declares a plain on/off flag `<name>`.
+    """
+    import os
+
+    hub_keys = {"FEATURE_UNIFIED_LLM_HUB", "FEATURE_LLM_HUB_ROLLOUT", "FEATURE_LLM_HUB_WHITELIST"}
+    declared: dict[str, dict[str, object]] = {
+        "unified_llm_hub": {
+            "description": "Serve the unified LLM management hub instead of the four old pages.",
+            "enabled": env_bool("FEATURE_UNIFIED_LLM_HUB", False),
+            "rollout_percentage": env_int("FEATURE_LLM_HUB_ROLLOUT", 0),
+            "whitelist_users": env_list("FEATURE_LLM_HUB_WHITELIST"),
+            "tags": ["hub"],
+        }
+    }
+    for key in sorted(os.environ):
+        if key.startswith("FEATURE_") and key not in hub_keys:
+            declared[key.removeprefix("FEATURE_").lower()] = {"enabled": env_bool(key)}
+    return declared
+
+
+FLAGS_DECLARED = _declared_flags()
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
