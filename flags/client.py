@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from flags import analytics
 from flags.evaluation import decide, not_found
 from flags.store import store
 from flags.types import EvaluationResult, Reason
@@ -42,9 +43,9 @@ def evaluate(
     if overrides and name in overrides:
         return EvaluationResult(name, overrides[name], Reason.OVERRIDE, 0)
     flag = store.snapshots().get(name)
-    if flag is None:
-        return not_found(name)
-    return decide(flag, _subject(user_id, request), time.time())
+    result = not_found(name) if flag is None else decide(flag, _subject(user_id, request), time.time())
+    analytics.counts[name, result.reason] += 1
+    return result
 
 
 def is_enabled(

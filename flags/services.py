@@ -23,6 +23,7 @@ from flags.errors import (
 )
 from flags.models import Flag, FlagChange, Tag
 from flags.selectors import flag_config, flag_version_config
+from flags.signals import flag_changed
 from flags.store import store
 from flags.validation import check_window, clean_changes, validate_name
 
@@ -55,6 +56,7 @@ def _record(
         comment=comment,
     )
     transaction.on_commit(store.publish_change)
+    transaction.on_commit(lambda: flag_changed.send(sender=FlagChange, change=change))
     return change
 
 

@@ -158,3 +158,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Each area keeps its settings in its own module; they may extend what is above.
+from llmhub.settings.api import *  # noqa: E402, F403
+from llmhub.settings.telemetry import *  # noqa: E402, F403

@@ -1,0 +1,1 @@
+"""Settings of the REST API, OFREP and API security (imported by base.py)."""
