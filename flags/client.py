@@ -43,7 +43,10 @@ def evaluate(
     if overrides and name in overrides:
         return EvaluationResult(name, overrides[name], Reason.OVERRIDE, 0)
     flag = store.snapshots().get(name)
-    result = not_found(name) if flag is None else decide(flag, _subject(user_id, request), time.time())
+    if flag is None:
+        result = not_found(name)
+    else:
+        result = decide(flag, _subject(user_id, request), time.time())
     analytics.counts[name, result.reason] += 1
     return result
 

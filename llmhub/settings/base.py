@@ -6,7 +6,11 @@ Celery tasks run eagerly in-process.
 
 import dj_database_url
 
+# Each area keeps its settings in its own module. They define API_APPS, API_MIDDLEWARE,
+# TELEMETRY_APPS, TELEMETRY_MIDDLEWARE (and their own settings), which this module assembles.
+from llmhub.settings.api import *  # noqa: F403
 from llmhub.settings.env import BASE_DIR, env_bool, env_int, env_list, env_str
+from llmhub.settings.telemetry import *  # noqa: F403
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-insecure-key-only-for-local-use")
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -21,9 +25,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "flags",
     "telemetry",
+    *API_APPS,  # noqa: F405
+    *TELEMETRY_APPS,  # noqa: F405
 ]
 
 MIDDLEWARE = [
+    # First, so it times and records everything below it.
+    *TELEMETRY_MIDDLEWARE,  # noqa: F405
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -31,6 +39,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    *API_MIDDLEWARE,  # noqa: F405
 ]
 
 ROOT_URLCONF = "llmhub.urls"
@@ -158,7 +167,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
-
-# Each area keeps its settings in its own module; they may extend what is above.
-from llmhub.settings.api import *  # noqa: E402, F403
-from llmhub.settings.telemetry import *  # noqa: E402, F403

@@ -1,1 +1,5 @@
-"""Settings of telemetry: logging fields, buffering, Celery beat, metrics (imported by base.py)."""
+"""Settings of telemetry (imported by base.py, which adds TELEMETRY_APPS to INSTALLED_APPS and
+puts TELEMETRY_MIDDLEWARE first in MIDDLEWARE)."""
+
+TELEMETRY_APPS: list[str] = []
+TELEMETRY_MIDDLEWARE: list[str] = []
