@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    # The hub's pages live under /admin/llm-management/, so its routes come before admin's.
+    path("", include("llmhub.hub.urls")),
     path("admin/", admin.site.urls),
     path("", include("flags.urls")),
     path("", include("telemetry.urls")),

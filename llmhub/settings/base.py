@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "flags",
     "telemetry",
+    "llmhub.hub",
     *API_APPS,  # noqa: F405
     *TELEMETRY_APPS,  # noqa: F405
 ]
