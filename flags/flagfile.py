@@ -1,0 +1,101 @@
+"""Flags as a JSON document: export, validate and import (`manage.py flags export|validate|import`).
+
+The format is `{"flags": [{"name": ..., <configuration fields>}, ...]}`, the same configuration
+the history rows and the API carry. Import applies a whole file or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from flags.actors import Actor
+from flags.errors import FlagValidationError
+from flags.selectors import flag_config, flag_list
+from flags.services import flag_create, flag_update
+from flags.validation import check_window, clean_changes, validate_name
+
+
+@dataclass
+class ImportPlan:
+    create: list[str] = field(default_factory=list)
+    update: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def export_flags() -> dict[str, Any]:
+    return {"flags": [{"name": flag.name, **flag_config(flag)} for flag in flag_list()]}
+
+
+def parse_flag_file(text: str) -> list[dict[str, Any]]:
+    """Parse and validate a whole document; raise FlagValidationError naming the first problem."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FlagValidationError({"file": [f"Not valid JSON: {exc}"]}) from None
+    if not isinstance(document, dict) or not isinstance(document.get("flags"), list):
+        raise FlagValidationError({"file": ['Expected an object {"flags": [...]}.']})
+    entries: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(document["flags"]):
+        entries.append(_validated_entry(index, entry, seen))
+    return entries
+
+
+def _validated_entry(index: int, entry: object, seen: set[str]) -> dict[str, Any]:
+    where = f"flags[{index}]"
+    if not isinstance(entry, dict):
+        raise FlagValidationError({where: ["Each flag must be an object."]})
+    config = dict(entry)
+    name = config.pop("name", None)
+    try:
+        validate_name(name)
+        cleaned = clean_changes(config)
+        check_window(cleaned.get("starts_at"), cleaned.get("ends_at"))
+    except FlagValidationError as exc:
+        raise FlagValidationError({f"{where}.{k}": v for k, v in exc.fields.items()}) from None
+    if name in seen:
+        raise FlagValidationError({where: [f"Duplicate flag name {name!r}."]})
+    seen.add(str(name))
+    return {"name": name, **config}
+
+
+def plan_import(entries: list[dict[str, Any]]) -> ImportPlan:
+    plan = ImportPlan()
+    existing = {flag.name: flag_config(flag) for flag in flag_list()}
+    for entry in entries:
+        config = {k: v for k, v in entry.items() if k != "name"}
+        current = existing.get(entry["name"])
+        if current is None:
+            plan.create.append(entry["name"])
+        elif any(current.get(k) != _normalized(k, v) for k, v in config.items()):
+            plan.update.append(entry["name"])
+        else:
+            plan.unchanged.append(entry["name"])
+    return plan
+
+
+def _normalized(key: str, value: Any) -> Any:
+    cleaned = clean_changes({key: value})[key]
+    return cleaned.isoformat() if hasattr(cleaned, "isoformat") else cleaned
+
+
+def apply_import(entries: list[dict[str, Any]], *, actor: Actor) -> ImportPlan:
+    """Create or update every flag in one transaction: a failure leaves nothing applied."""
+    plan = plan_import(entries)
+    with transaction.atomic():
+        for entry in entries:
+            name = entry["name"]
+            config = {k: v for k, v in entry.items() if k != "name"}
+            if name in plan.create:
+                flag_create(
+                    name=name, actor=actor, source="command", comment="flags import", **config
+                )
+            elif name in plan.update:
+                flag_update(
+                    name=name, actor=actor, source="command", comment="flags import", **config
+                )
+    return plan

@@ -1,0 +1,217 @@
+"""`manage.py flags <subcommand>`: list, inspect and change flags from a shell.
+
+Every change goes through `flags.services` (audited with source "command"). Bad input exits
+non-zero with one clear line and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from argparse import ArgumentParser, ArgumentTypeError
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from flags import services
+from flags.actors import Actor
+from flags.errors import FlagError
+from flags.flagfile import apply_import, export_flags, parse_flag_file, plan_import
+from flags.selectors import flag_config, flag_get, flag_history, flag_list
+
+SOURCE = "command"
+
+
+class _OneLineParser(ArgumentParser):
+    """Usage mistakes print one line and exit 2, instead of a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"Error: {self.prog}: {message}\n")
+        sys.exit(2)
+
+
+def _percentage(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ArgumentTypeError(f"must be an integer 0..100, got {text!r}") from None
+
+
+class Command(BaseCommand):
+    help = "Manage feature flags: list, show, create, enable, disable, rollout, whitelist, ..."
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.error = _OneLineParser.error.__get__(parser)  # type: ignore[method-assign]
+        return parser
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="subcommand", required=True, parser_class=_OneLineParser)
+        listing = sub.add_parser("list", help="List flags.")
+        listing.add_argument("--tags", default="", help="Comma-separated; flags with any of them.")
+        self._named(sub, "show", "Show one flag's configuration as JSON.")
+        create = self._named(sub, "create", "Create a flag.")
+        create.add_argument("--description", default="")
+        create.add_argument("--enabled", action="store_true")
+        create.add_argument("--rollout", type=_percentage, default=0)
+        create.add_argument("--tags", default="")
+        create.add_argument("--owner", default="")
+        self._named(sub, "enable", "Turn the kill switch on.")
+        self._named(sub, "disable", "Turn the kill switch off: nobody gets the flag.")
+        rollout = self._named(sub, "rollout", "Set the rollout percentage.")
+        rollout.add_argument("percentage", type=_percentage)
+        for listname in ("whitelist", "blacklist"):
+            lst = sub.add_parser(listname, help=f"Add or remove users on the {listname}.")
+            lst.add_argument("operation", choices=["add", "remove"])
+            lst.add_argument("name")
+            lst.add_argument("users", nargs="+")
+            lst.add_argument("--comment", default="")
+        history = self._named(sub, "history", "Show the audit trail, newest first.")
+        history.add_argument("--limit", type=int, default=20)
+        rollback = self._named(sub, "rollback", "Restore a recorded version as a new version.")
+        rollback.add_argument("version", type=int)
+        sub.add_parser("export", help="Print every flag as JSON.")
+        imp = sub.add_parser("import", help="Create or update flags from a JSON file.")
+        imp.add_argument("file")
+        imp.add_argument("--dry-run", action="store_true", help="Show what would change only.")
+        val = sub.add_parser("validate", help="Check a flags JSON file; change nothing.")
+        val.add_argument("file")
+
+    @staticmethod
+    def _named(sub: Any, command: str, text: str) -> ArgumentParser:
+        parser: ArgumentParser = sub.add_parser(command, help=text)
+        parser.add_argument("name")
+        parser.add_argument("--comment", default="")
+        parser.add_argument("--expected-version", type=int, default=None)
+        return parser
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        handler: Callable[[dict[str, Any]], None] = getattr(self, f"_{options['subcommand']}")
+        try:
+            handler(options)
+        except FlagError as exc:
+            raise CommandError(exc.message) from None
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def _list(self, options: dict[str, Any]) -> None:
+        tags = [tag.strip() for tag in options["tags"].split(",") if tag.strip()]
+        for flag in flag_list(tags=tags):
+            state = "on " if flag.enabled else "off"
+            self.stdout.write(
+                f"{flag.name:40} {state} {flag.rollout_percentage:3}%  v{flag.version}"
+            )
+
+    def _show(self, options: dict[str, Any]) -> None:
+        flag = flag_get(name=options["name"])
+        if flag is None:
+            raise CommandError(f"No flag named {options['name']!r}.")
+        data = {"name": flag.name, "version": flag.version, **flag_config(flag)}
+        self.stdout.write(json.dumps(data, indent=2))
+
+    def _history(self, options: dict[str, Any]) -> None:
+        for change in flag_history(name=options["name"])[: options["limit"]]:
+            changed = ", ".join(change.changed_fields()) or "-"
+            self.stdout.write(
+                f"v{change.version:<4} {change.created_at:%Y-%m-%d %H:%M:%S} {change.action:8} "
+                f"{change.source:8} {change.actor}  [{changed}] {change.comment}"
+            )
+
+    def _export(self, options: dict[str, Any]) -> None:
+        self.stdout.write(json.dumps(export_flags(), indent=2))
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def _common(self, options: dict[str, Any], command: str) -> dict[str, Any]:
+        return {
+            "name": options["name"],
+            "actor": Actor.command(f"flags {command}"),
+            "source": SOURCE,
+            "comment": options.get("comment", ""),
+        }
+
+    def _done(self, flag: Any, what: str) -> None:
+        self.stdout.write(self.style.SUCCESS(f"{flag.name}: {what} (version {flag.version})"))
+
+    def _create(self, options: dict[str, Any]) -> None:
+        tags = [tag.strip() for tag in options["tags"].split(",") if tag.strip()]
+        kwargs = self._common(options, "create")
+        kwargs.pop("expected_version", None)
+        flag = services.flag_create(
+            **kwargs,
+            description=options["description"],
+            enabled=options["enabled"],
+            rollout_percentage=options["rollout"],
+            tags=tags,
+            owner=options["owner"],
+        )
+        self._done(flag, "created")
+
+    def _enable(self, options: dict[str, Any]) -> None:
+        flag = services.flag_enable(
+            **self._common(options, "enable"), expected_version=options["expected_version"]
+        )
+        self._done(flag, "enabled")
+
+    def _disable(self, options: dict[str, Any]) -> None:
+        flag = services.flag_disable(
+            **self._common(options, "disable"), expected_version=options["expected_version"]
+        )
+        self._done(flag, "disabled")
+
+    def _rollout(self, options: dict[str, Any]) -> None:
+        flag = services.flag_set_rollout(
+            **self._common(options, "rollout"),
+            percentage=options["percentage"],
+            expected_version=options["expected_version"],
+        )
+        self._done(flag, f"rollout {flag.rollout_percentage}%")
+
+    def _rollback(self, options: dict[str, Any]) -> None:
+        flag = services.flag_rollback(
+            **self._common(options, "rollback"),
+            version=options["version"],
+            expected_version=options["expected_version"],
+        )
+        self._done(flag, f"rolled back to version {options['version']}")
+
+    def _lists(self, options: dict[str, Any], listname: str) -> None:
+        key = f"{listname}_{options['operation']}"
+        flag = services.flag_edit_lists(
+            **self._common(options, listname), **{key: options["users"]}
+        )
+        users = flag.whitelist_users if listname == "whitelist" else flag.blacklist_users
+        self._done(flag, f"{listname} now {', '.join(users) or '(empty)'}")
+
+    def _whitelist(self, options: dict[str, Any]) -> None:
+        self._lists(options, "whitelist")
+
+    def _blacklist(self, options: dict[str, Any]) -> None:
+        self._lists(options, "blacklist")
+
+    # --- files --------------------------------------------------------------------------------
+
+    def _read(self, path: str) -> list[dict[str, Any]]:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"Cannot read {path}: {exc}") from None
+        return parse_flag_file(text)
+
+    def _validate(self, options: dict[str, Any]) -> None:
+        entries = self._read(options["file"])
+        self.stdout.write(self.style.SUCCESS(f"{options['file']}: {len(entries)} flags, valid."))
+
+    def _import(self, options: dict[str, Any]) -> None:
+        entries = self._read(options["file"])
+        if options["dry_run"]:
+            plan = plan_import(entries)
+            prefix = "Would"
+        else:
+            plan = apply_import(entries, actor=Actor.command("flags import"))
+            prefix = "Did"
+        self.stdout.write(f"{prefix} create: {', '.join(plan.create) or '-'}")
+        self.stdout.write(f"{prefix} update: {', '.join(plan.update) or '-'}")
+        self.stdout.write(f"Unchanged: {', '.join(plan.unchanged) or '-'}")
