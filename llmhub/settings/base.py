@@ -154,6 +154,11 @@ def _declared_flags() -> dict[str, dict[str, object]]:
 
 FLAGS_DECLARED = _declared_flags()
 
+# Fernet keys that encrypt provider API keys at rest, newest first (comma-separated; the first
+# encrypts, all decrypt, so keys can be rotated). Empty: a development key derived from SECRET_KEY
+# (production.py refuses to start without the setting).
+PROVIDER_KEY_ENCRYPTION_KEYS = env_list("PROVIDER_KEY_ENCRYPTION_KEYS")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
