@@ -17,7 +17,6 @@ from flags.actors import Actor
 from flags.errors import (
     FlagAlreadyExists,
     FlagNotFound,
-    FlagValidationError,
     StaleVersion,
     VersionNotFound,
 )
@@ -163,9 +162,6 @@ def flag_update(
     comment: str = "",
     **changes: Any,
 ) -> Flag:
-    if "name" in changes and changes["name"] != name:
-        raise FlagValidationError({"name": ["A flag's name cannot change."]})
-    changes.pop("name", None)
     return _apply(
         name=name,
         changes=changes,
