@@ -1,0 +1,79 @@
+"""factory-boy factories for the hub's domain (and staff users to drive its pages)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from llmhub.hub.models import LLMModel, Provider, ProviderKey, Tier, TierRule
+
+PASSWORD = "pw-for-tests"
+
+
+class StaffUserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    is_staff = True
+    password = factory.django.Password(PASSWORD)
+
+
+class ProviderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Provider
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"provider{n}")
+    name = factory.LazyAttribute(lambda provider: provider.slug.title())
+    base_url = factory.LazyAttribute(lambda provider: f"https://{provider.slug}.example.com/v1")
+    key_format_hint = "sk-*"
+
+
+class ProviderKeyFactory(factory.django.DjangoModelFactory):
+    """Build with `secret="sk-..."`; the model encrypts it."""
+
+    class Meta:
+        model = ProviderKey
+
+    provider = factory.SubFactory(ProviderFactory)
+    label = factory.Sequence(lambda n: f"key {n}")
+    secret = factory.Sequence(lambda n: f"sk-test-{n:04d}-abcdefghijklmnop")
+
+
+class LLMModelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LLMModel
+        django_get_or_create = ("model_id",)
+
+    provider = factory.SubFactory(ProviderFactory)
+    model_id = factory.LazyAttributeSequence(lambda model, n: f"{model.provider.slug}/model-{n}")
+    display_name = factory.LazyAttribute(lambda model: model.model_id.split("/", 1)[1].title())
+    context_window = 128_000
+    input_price_per_million = Decimal("1.00")
+    output_price_per_million = Decimal("2.00")
+    enabled = True
+
+
+class TierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tier
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"tier{n}")
+    name = factory.LazyAttribute(lambda tier: tier.slug.title())
+    order = factory.Sequence(lambda n: 100 + n)
+
+
+class TierRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TierRule
+
+    tier = factory.SubFactory(TierFactory)
+    pattern = factory.Sequence(lambda n: f"provider{n}/*")
+    decision = TierRule.Decision.ALLOW
+    priority = 10
