@@ -114,6 +114,12 @@ class FlagAdmin(admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Tags were set by the service; the history inline is read-only."""
 
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> list[dict[str, Any]]:
+        # The history inline is read-only and never saved: leave it out of the log message.
+        return super().construct_change_message(request, form, [], add)
+
     def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
         return (
             None if hasattr(request, "_flag_error") else super().log_addition(request, obj, message)
