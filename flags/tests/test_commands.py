@@ -1,0 +1,128 @@
+"""`manage.py flags ...`: every subcommand, and bad input exits non-zero changing nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from flags.models import Flag, FlagChange
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("flags", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def hub() -> None:
+    run("create", "hub", "--rollout", "10", "--tags", "hub,beta", "--enabled")
+
+
+def test_create_and_show(hub) -> None:
+    shown = json.loads(run("show", "hub"))
+    assert shown["rollout_percentage"] == 10 and shown["tags"] == ["beta", "hub"]
+    assert FlagChange.objects.get(flag_name="hub").source == "command"
+
+
+def test_list__filters_by_tag(hub) -> None:
+    run("create", "other")
+    assert "hub" in run("list", "--tags", "beta") and "other" not in run("list", "--tags", "beta")
+
+
+def test_enable_disable_rollout(hub) -> None:
+    run("disable", "hub")
+    assert Flag.objects.get(name="hub").enabled is False
+    run("enable", "hub")
+    run("rollout", "hub", "75")
+    flag = Flag.objects.get(name="hub")
+    assert (flag.enabled, flag.rollout_percentage, flag.version) == (True, 75, 4)
+
+
+def test_whitelist_and_blacklist_add_remove(hub) -> None:
+    run("whitelist", "add", "hub", "amy", "bob")
+    run("whitelist", "remove", "hub", "amy")
+    run("blacklist", "add", "hub", "eve")
+    flag = Flag.objects.get(name="hub")
+    assert (flag.whitelist_users, flag.blacklist_users) == (["bob"], ["eve"])
+
+
+def test_history_and_rollback(hub) -> None:
+    run("rollout", "hub", "90", "--comment", "ramp up")
+    assert "ramp up" in run("history", "hub")
+    run("rollback", "hub", "1")
+    assert Flag.objects.get(name="hub").rollout_percentage == 10
+
+
+def test_export_validate_import_roundtrip(hub, tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    path.write_text(run("export"))
+    assert "1 flags, valid" in run("validate", str(path))
+    document = json.loads(path.read_text())
+    document["flags"][0]["rollout_percentage"] = 55
+    document["flags"].append({"name": "fresh", "enabled": True})
+    path.write_text(json.dumps(document))
+    dry = run("import", str(path), "--dry-run")
+    assert "Would create: fresh" in dry and "Would update: hub" in dry
+    assert not Flag.objects.filter(name="fresh").exists()
+    run("import", str(path))
+    assert Flag.objects.get(name="hub").rollout_percentage == 55
+    assert Flag.objects.filter(name="fresh").exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json",
+        '{"flags": {}}',
+        '{"flags": [{"name": "x", "rollout_percentage": 150}]}',
+        '{"flags": [{"name": "x"}, {"name": "x"}]}',
+        '{"flags": [{"name": "ok"}, {"name": "Bad Name"}]}',
+    ],
+)
+def test_import__invalid_file_changes_nothing(content: str, tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    path.write_text(content)
+    with pytest.raises(CommandError):
+        run("validate", str(path))
+    with pytest.raises(CommandError):
+        run("import", str(path))
+    assert Flag.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("rollout", "hub", "150"),
+        ("enable", "ghost"),
+        ("show", "ghost"),
+        ("rollback", "hub", "99"),
+        ("create", "hub"),
+        ("disable", "hub", "--expected-version", "7"),
+    ],
+)
+def test_bad_input__command_error_and_nothing_changes(hub, args: tuple[str, ...]) -> None:
+    before = FlagChange.objects.count()
+    with pytest.raises(CommandError):
+        run(*args)
+    assert FlagChange.objects.count() == before
+
+
+def test_bad_input__one_line_on_stderr_and_nonzero_exit(tmp_path: Path) -> None:
+    env_db = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    base = [sys.executable, "manage.py", "flags"]
+    env = {"DATABASE_URL": env_db, "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    for args in (["rollout", "hub", "abc"], ["frobnicate"], ["enable", "ghost"]):
+        done = subprocess.run(base + args, cwd=ROOT, env=env, capture_output=True, text=True)
+        assert done.returncode != 0
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
