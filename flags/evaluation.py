@@ -10,6 +10,8 @@ import mmh3
 
 from flags.types import EvaluationContext, EvaluationResult, FlagSnapshot, Reason
 
+_hash = mmh3.hash
+
 
 def bucket(group: str, subject: str) -> int:
     """Unleash's normalizedHash: 1..100, stable per (group, subject).
@@ -17,7 +19,7 @@ def bucket(group: str, subject: str) -> int:
     MurmurHash3 x86 32-bit of the UTF-8 bytes of "group:subject", seed 0, unsigned, mod 100, +1.
     The same user lands in the same cohort as under Unleash.
     """
-    return int(mmh3.hash(f"{group}:{subject}", 0, False)) % 100 + 1
+    return mmh3.hash(f"{group}:{subject}", 0, False) % 100 + 1
 
 
 def not_found(name: str) -> EvaluationResult:
@@ -55,6 +57,8 @@ def decide(flag: FlagSnapshot, subject: str | None, now: float) -> EvaluationRes
         return results[Reason.DEFAULT]
     if not subject:
         return results[Reason.NO_SUBJECT]
-    if bucket(flag.rollout_group, subject) <= percentage:
+    # bucket() inlined, with the "group:" prefix prepared once per snapshot: this line is the
+    # hot path of every partial rollout.
+    if _hash(flag.bucket_prefix + subject, 0, False) % 100 + 1 <= percentage:
         return results[Reason.ROLLOUT]
     return results[Reason.DEFAULT]

@@ -54,6 +54,7 @@ class FlagSnapshot:
     ends_at: datetime | None = None
     version: int = 1
     tags: tuple[str, ...] = ()
+    bucket_prefix: str = field(init=False, repr=False, compare=False)
     starts_ts: float | None = field(init=False, repr=False, compare=False)
     ends_ts: float | None = field(init=False, repr=False, compare=False)
     results: Mapping[Reason, EvaluationResult] = field(init=False, repr=False, compare=False)
@@ -61,6 +62,7 @@ class FlagSnapshot:
     def __post_init__(self) -> None:
         start = self.starts_at.timestamp() if self.starts_at else None
         end = self.ends_at.timestamp() if self.ends_at else None
+        object.__setattr__(self, "bucket_prefix", f"{self.rollout_group}:")
         object.__setattr__(self, "starts_ts", start)
         object.__setattr__(self, "ends_ts", end)
         object.__setattr__(self, "results", MappingProxyType(self._build_results()))
