@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,16 @@ import pytest
 from flags.evaluation import bucket, evaluate
 from flags.types import EvaluationContext, FlagSnapshot
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors"
+def _vectors() -> Path:
+    """The shared vectors folder: $LLMHUB_SHARED, or beside the checkout. Missing is a failure."""
+    here = Path(__file__).resolve().parents[3] / "shared"
+    for folder in (os.environ.get("LLMHUB_SHARED"), here, "/work/shared"):
+        if folder and (Path(folder) / "vectors").is_dir():
+            return Path(folder) / "vectors"
+    raise FileNotFoundError("test vectors not found: set LLMHUB_SHARED to the shared folder")
+
+
+VECTORS = _vectors()
 UNLEASH = VECTORS / "unleash-client-specification"
 
 
