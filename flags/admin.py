@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -244,7 +245,7 @@ class FlagAdmin(admin.ModelAdmin):
             "flags": queryset,
             "action": action,
             "opts": self.model._meta,
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
         }
         return TemplateResponse(request, "admin/flags/flag/action_form.html", context)
 

@@ -119,7 +119,9 @@ class RollbackForm(forms.Form):
 
     def __init__(self, *args: Any, versions: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["version"].choices = versions
+        field = self.fields["version"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = versions
 
 
 class WhoSeesItForm(forms.Form):

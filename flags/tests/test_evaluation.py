@@ -16,7 +16,7 @@ END = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
 
 def _flag(**overrides: object) -> FlagSnapshot:
     base = FlagSnapshot(name="hub", enabled=True, rollout_percentage=50, rollout_group="hub")
-    return replace(base, **overrides)  # type: ignore[arg-type]
+    return replace(base, **overrides)
 
 
 def _at(moment: datetime, subject: str | None = "alice") -> EvaluationContext:

@@ -19,6 +19,7 @@ import pytest
 from flags.evaluation import bucket, evaluate
 from flags.types import EvaluationContext, FlagSnapshot
 
+
 def _vectors() -> Path:
     """The shared vectors folder: $LLMHUB_SHARED, or beside the checkout. Missing is a failure."""
     here = Path(__file__).resolve().parents[3] / "shared"
