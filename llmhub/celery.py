@@ -1,4 +1,10 @@
-"""The Celery application. On the embedded default tasks run eagerly in-process."""
+"""The Celery application: Redis as broker in production, tasks run eagerly in-process on the
+embedded default (no broker configured). The beat schedule is CELERY_BEAT_SCHEDULE in
+llmhub/settings/telemetry.py.
+
+    celery -A llmhub worker -l INFO        # runs tasks
+    celery -A llmhub beat -l INFO          # enqueues the schedule (exactly one beat process)
+"""
 
 import os
 

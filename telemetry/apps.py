@@ -3,3 +3,14 @@ from django.apps import AppConfig
 
 class TelemetryConfig(AppConfig):
     name = "telemetry"
+
+    def ready(self) -> None:
+        from django.core.signals import got_request_exception
+
+        from flags.signals import flag_changed
+        from telemetry import receivers
+
+        flag_changed.connect(receivers.on_flag_changed, dispatch_uid="telemetry.flag_changed")
+        got_request_exception.connect(
+            receivers.on_request_exception, dispatch_uid="telemetry.request_exception"
+        )

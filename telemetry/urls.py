@@ -1,5 +1,16 @@
 """Routes of the telemetry app."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from telemetry.views.dashboard import aggregate_now, dashboard, dashboard_json, metrics_view
+from telemetry.views.ingest import EventBatchView
+
+app_name = "telemetry"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("api/v1/telemetry/events", EventBatchView.as_view(), name="events"),
+    path("telemetry/", dashboard, name="dashboard"),
+    path("telemetry/data.json", dashboard_json, name="data"),
+    path("telemetry/aggregate", aggregate_now, name="aggregate"),
+    path("metrics", metrics_view, name="metrics"),
+]

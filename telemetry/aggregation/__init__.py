@@ -1,0 +1,1 @@
+"""Aggregation of raw events into per-bucket summaries (see telemetry.aggregation.services)."""

@@ -1,0 +1,133 @@
+"""The aggregation statement, one per database: the database groups, Python never loops over
+events.
+
+PostgreSQL: INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE with percentile_cont.
+SQLite (the embedded default) lacks percentile_cont, so the same linear-interpolation
+percentile is computed in SQL from window functions: rank the durations of each group, then
+pick the two ranks around p * (n - 1) and interpolate. Both give the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from telemetry.models import Event, EventSummary
+
+DIMENSIONS = "event_type, page, tab, flag, cohort"
+SUMMARY_COLUMNS = (
+    "bucket_size, bucket_start, event_type, page, tab, flag, cohort, "
+    "count, users, errors, p50_ms, p95_ms, max_ms, updated_at"
+)
+UPDATE_ON_CONFLICT = (
+    "ON CONFLICT (bucket_size, bucket_start, event_type, page, tab, flag, cohort) DO UPDATE SET "
+    "count = excluded.count, users = excluded.users, errors = excluded.errors, "
+    "p50_ms = excluded.p50_ms, p95_ms = excluded.p95_ms, max_ms = excluded.max_ms, "
+    "updated_at = excluded.updated_at"
+)
+ERRORS = "SUM(CASE WHEN event_type = 'error' OR status >= 500 THEN 1 ELSE 0 END)"
+
+
+@dataclass(frozen=True)
+class Bucket:
+    size: str
+    seconds: int
+
+    def floor(self, moment: datetime) -> datetime:
+        moment = moment.astimezone(UTC)
+        if self.size == "minute":
+            return moment.replace(second=0, microsecond=0)
+        return moment.replace(minute=0, second=0, microsecond=0)
+
+    def ceil(self, moment: datetime) -> datetime:
+        floor = self.floor(moment)
+        return floor if floor == moment else floor + timedelta(seconds=self.seconds)
+
+
+BUCKETS = (Bucket("minute", 60), Bucket("hour", 3600))
+_SQLITE_FORMAT = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00"}
+
+
+class Dialect:
+    """SQL for one database. `bucket_key` values are what `dirty_buckets` returns."""
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        self.connection = connection
+        self.events = connection.ops.quote_name(Event._meta.db_table)
+        self.summaries = connection.ops.quote_name(EventSummary._meta.db_table)
+        self.postgres = connection.vendor == "postgresql"
+
+    def param(self, moment: datetime) -> Any:
+        return self.connection.ops.adapt_datetimefield_value(moment)
+
+    def trunc(self, bucket: Bucket) -> str:
+        if self.postgres:
+            return f"date_trunc('{bucket.size}', occurred_at)"
+        return f"strftime('{_SQLITE_FORMAT[bucket.size]}', occurred_at)"
+
+    def key_start(self, key: Any) -> datetime:
+        """The start of a bucket, from a value of `dirty_buckets`."""
+        if isinstance(key, datetime):
+            return key.astimezone(UTC)
+        return datetime.fromisoformat(str(key)).replace(tzinfo=UTC)
+
+    def dirty_buckets_sql(self, bucket: Bucket, *, since: bool) -> str:
+        """Buckets of the events received in [since, until): params (until[, since])."""
+        where = "received_at < %s" + (" AND received_at >= %s" if since else "")
+        return f"SELECT DISTINCT {self.trunc(bucket)} FROM {self.events} WHERE {where}"
+
+    def upsert_sql(self, bucket: Bucket, *, keys: Sequence[Any] | None) -> str:
+        """Aggregate events with occurred_at in [%s, %s) (and, given keys, in those buckets)."""
+        where = "occurred_at >= %s AND occurred_at < %s"
+        if keys is not None:
+            where += (
+                f" AND {self.trunc(bucket)} = ANY(%s)"
+                if self.postgres
+                else f" AND {self.trunc(bucket)} IN ({', '.join(['%s'] * len(keys))})"
+            )
+        if self.postgres:
+            return self._postgres(bucket, where)
+        return self._sqlite(bucket, where)
+
+    def _postgres(self, bucket: Bucket, where: str) -> str:
+        return (
+            f"INSERT INTO {self.summaries} ({SUMMARY_COLUMNS}) "
+            f"SELECT %s, {self.trunc(bucket)}, {DIMENSIONS}, COUNT(*), "
+            f"COUNT(DISTINCT NULLIF(user_id, '')), {ERRORS}, "
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms), "
+            "percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms), MAX(duration_ms), %s "
+            f"FROM {self.events} WHERE {where} "
+            f"GROUP BY 2, {DIMENSIONS} ORDER BY 2, {DIMENSIONS} "
+            f"{UPDATE_ON_CONFLICT}"
+        )
+
+    def _sqlite(self, bucket: Bucket, where: str) -> str:
+        group = f"bucket, {DIMENSIONS}"
+        ranked = (
+            f"SELECT {self.trunc(bucket)} AS bucket, {DIMENSIONS}, user_id, status, duration_ms, "
+            "ROW_NUMBER() OVER ranks - 1 AS rn, COUNT(duration_ms) OVER ranks_all AS n "
+            f"FROM {self.events} WHERE {where} "
+            f"WINDOW ranks_all AS (PARTITION BY {self.trunc(bucket)}, {DIMENSIONS}), "
+            "ranks AS (ranks_all ORDER BY duration_ms IS NULL, duration_ms)"
+        )
+        return (
+            f"INSERT INTO {self.summaries} ({SUMMARY_COLUMNS}) "
+            f"SELECT %s, bucket, {DIMENSIONS}, COUNT(*), COUNT(DISTINCT NULLIF(user_id, '')), "
+            f"{ERRORS}, {_percentile(0.5)}, {_percentile(0.95)}, MAX(duration_ms), %s "
+            f"FROM ({ranked}) AS ranked WHERE true GROUP BY {group} "
+            f"{UPDATE_ON_CONFLICT}"
+        )
+
+
+def _percentile(p: float) -> str:
+    """percentile_cont(p) over the ranked durations of a group (rn 0..n-1, NULLs ranked last)."""
+    position = f"({p} * (n - 1))"
+    low_rank = f"CAST({position} AS INTEGER)"
+    low = f"MAX(CASE WHEN rn = {low_rank} AND rn < n THEN duration_ms END)"
+    high = f"MAX(CASE WHEN rn = {low_rank} + 1 AND rn < n THEN duration_ms END)"
+    fraction = f"MAX({position} - {low_rank})"
+    return f"({low} + {fraction} * (COALESCE({high}, {low}) - {low}))"

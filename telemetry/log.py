@@ -1,0 +1,66 @@
+"""JSON log lines that nothing can break.
+
+`SafeJsonFormatter` is python-json-logger's formatter (whose encoder already turns unknown
+objects into strings) with one more guarantee: a record it cannot format at all (a circular
+structure, a tuple as a key) still yields one JSON line instead of an exception.
+`safe_fields` renames keys that would collide with LogRecord attributes (`message`, `args`,
+`name`, ...), which `logging` would otherwise refuse with a KeyError.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+from telemetry.context import current_request_id
+
+# Every attribute a LogRecord has, plus the names the formatter itself writes.
+_RESERVED = frozenset(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "time",
+    "level",
+    "logger",
+    "event_type",
+    "request_id",
+}
+RESERVED_PREFIX = "field_"
+
+
+def safe_fields(fields: dict[Any, Any]) -> dict[str, Any]:
+    """Fields made safe for `extra=`: string keys, reserved names prefixed with `field_`."""
+    safe: dict[str, Any] = {}
+    for key, value in fields.items():
+        name = key if isinstance(key, str) else str(key)
+        if name in _RESERVED or name.startswith(RESERVED_PREFIX):
+            name = RESERVED_PREFIX + name
+        safe[name] = value
+    return safe
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamp every record (Django's own included) with the current request id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", None):
+            record.request_id = current_request_id()
+        return True
+
+
+class SafeJsonFormatter(JsonFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        try:
+            return super().format(record)
+        except Exception as exc:  # noqa: BLE001 - logging must never raise into the caller
+            return json.dumps(
+                {
+                    "time": self.formatTime(record),
+                    "level": record.levelname,
+                    "logger": record.name,
+                    "message": repr(record.msg)[:2000],
+                    "log_error": f"{type(exc).__name__}: {exc}"[:500],
+                }
+            )

@@ -1,0 +1,45 @@
+"""Signal receivers: flag changes and exceptions raised outside views."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from telemetry.recording import record_event
+
+
+def on_flag_changed(sender: Any, change: Any, **kwargs: Any) -> None:
+    """Every flag change: a `flag_change` event and a `security` event, both kept durably."""
+    fields = {
+        "flag": change.flag_name,
+        "action": change.action,
+        "user_id": change.actor_user.get_username() if change.actor_user_id else "",
+        "properties": {
+            "version": change.version,
+            "actor": change.actor,
+            "actor_kind": change.actor_kind,
+            "source": change.source,
+            "changed": sorted(change.changed_fields()),
+            "comment": change.comment,
+        },
+    }
+    record_event("flag_change", **fields)
+    record_event("security", level=logging.WARNING, **{**fields, "action": "flag_change"})
+
+
+def on_request_exception(sender: Any, request: Any = None, **kwargs: Any) -> None:
+    """Exceptions a view did not raise (middleware, URL resolution): the middleware's
+    process_exception records those a view raised."""
+    if request is None or getattr(request, "_telemetry_error_recorded", False):
+        return
+    exc = sys.exc_info()[1]
+    record_event(
+        "error",
+        level=logging.ERROR,
+        exc_info=sys.exc_info() if exc else None,
+        path=getattr(request, "path", ""),
+        method=getattr(request, "method", ""),
+        status=500,
+        properties={"error_class": type(exc).__name__ if exc else "", "unhandled": True},
+    )

@@ -1,0 +1,118 @@
+"""Record one event: one JSON log line, one stored row (buffered, see telemetry.buffer)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from django.utils import timezone
+
+from telemetry import buffer
+from telemetry.context import current
+from telemetry.log import safe_fields
+
+logger = logging.getLogger("telemetry.events")
+
+# Column widths of telemetry.models.Event: longer values are cut, never refused.
+_WIDTHS = {
+    "user_id": 150,
+    "session_id": 64,
+    "request_id": 128,
+    "page": 200,
+    "tab": 100,
+    "feature": 100,
+    "action": 100,
+    "flag": 100,
+    "cohort": 50,
+    "path": 500,
+    "method": 10,
+}
+# Written in bulk in the background: automatic and frequent, nobody waits for them.
+DEFERRED_TYPES = frozenset({"api_call", "flag_evaluation"})
+# Worth a database round trip of their own when no request buffers them.
+DURABLE_TYPES = frozenset({"security", "flag_change", "error"})
+
+
+def user_id_of(user: object) -> str:
+    """A user id as the flags see it: a username for a Django user, else the value as text."""
+    if user is None:
+        return ""
+    get_username = getattr(user, "get_username", None)
+    if callable(get_username):
+        return str(get_username()) if getattr(user, "is_authenticated", False) else ""
+    return str(user)
+
+
+def jsonable(value: Any) -> Any:
+    """`value` as plain JSON data (what a JSONField stores); anything odd becomes text."""
+    try:
+        return json.loads(json.dumps(value, default=str))
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def build_row(event_type: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Column values for one Event, filled from the current request where not given."""
+    ctx = current.get()
+    user_id, session_id = ctx.identity() if ctx else ("", "")
+    now = timezone.now()
+    row: dict[str, Any] = {
+        "event_id": fields.get("event_id") or uuid.uuid4(),
+        "event_type": event_type,
+        "occurred_at": fields.get("occurred_at") or now,
+        "received_at": now,
+        "request_id": ctx.request_id if ctx else "",
+        "session_id": session_id,
+        "user_id": user_id,
+        "cohort": ctx.cohort if ctx else "",
+    }
+    for name, width in _WIDTHS.items():
+        value = fields.get(name)
+        if value is not None and value != "":
+            row[name] = str(value)[:width]
+        row.setdefault(name, "")
+    row["duration_ms"] = _number(fields.get("duration_ms"))
+    status = fields.get("status")
+    row["status"] = status if isinstance(status, int) and 0 <= status < 1000 else None
+    row["properties"] = fields.get("properties") or {}
+    return row
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def log_row(row: dict[str, Any], *, level: int = logging.INFO, exc_info: Any = None) -> None:
+    """Write the event's JSON log line. Never raises."""
+    try:
+        fields = {k: v for k, v in row.items() if v not in ("", None, {})}
+        fields.pop("event_type", None)
+        fields.pop("request_id", None)
+        extra = {
+            **safe_fields(fields),
+            "event_type": row["event_type"],
+            "request_id": row.get("request_id", ""),
+        }
+        logger.log(level, row["event_type"], extra=extra, exc_info=exc_info)
+    except Exception:
+        logger.exception("telemetry log line failed")
+
+
+def record_event(
+    event_type: str, *, level: int = logging.INFO, exc_info: Any = None, **fields: Any
+) -> None:
+    """Log and store one event. Never raises: telemetry must not break what it watches."""
+    try:
+        if "properties" in fields:
+            fields["properties"] = jsonable(fields["properties"])
+        row = build_row(event_type, fields)
+    except Exception:
+        logger.exception("telemetry event could not be built", extra={"event_type": event_type})
+        return
+    log_row(row, level=level, exc_info=exc_info)
+    buffer.add(row)

@@ -1,0 +1,87 @@
+"""Writes of raw events: every stored event goes through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from telemetry.models import Event
+
+# One INSERT statement per this many rows: large enough to amortise the round trip, small
+# enough to stay under SQLite's bound-parameter limit (19 columns per row).
+INSERT_BATCH = 500
+
+
+def events_store(*, rows: list[dict[str, Any]]) -> None:
+    """Insert rows in bulk; an event id already stored is skipped by the unique constraint."""
+    objs = [Event(**row) for row in rows]
+    with transaction.atomic():
+        Event.objects.bulk_create(objs, batch_size=INSERT_BATCH, ignore_conflicts=True)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    stored: int
+    duplicates: int
+
+
+def events_ingest(
+    *, events: list[dict[str, Any]], user_id: str, session_id: str, request_id: str
+) -> IngestResult:
+    """Store a validated browser batch, all or nothing, and say how many were new.
+
+    The unique event id does the deduplication (ignore_conflicts); the count of ids already
+    present, read in the same transaction, only feeds the answer. Each event is also one JSON
+    log line. A time in the future (a client clock running fast) is clamped to now, which
+    aggregation relies on (occurred_at <= received_at).
+    """
+    from telemetry.recording import log_row
+
+    now = timezone.now()
+    identity = {"user_id": user_id, "session_id": session_id, "request_id": request_id}
+    unique: dict[Any, dict[str, Any]] = {}
+    for event in events:
+        row = _browser_row(event, now=now, identity=identity)
+        unique.setdefault(row["event_id"], row)
+        log_row(row)
+    with transaction.atomic():
+        existing = Event.objects.filter(event_id__in=list(unique)).count()
+        events_store(rows=list(unique.values()))
+    stored = len(unique) - existing
+    return IngestResult(stored=stored, duplicates=len(events) - stored)
+
+
+def _browser_row(
+    event: dict[str, Any], *, now: datetime, identity: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "event_id": event["event_id"],
+        "event_type": event["type"],
+        "occurred_at": min(event["occurred_at"], now),
+        "received_at": now,
+        **identity,
+        "page": event.get("page", ""),
+        "tab": event.get("tab", ""),
+        "feature": event.get("feature", ""),
+        "action": event.get("action", ""),
+        "flag": event.get("flag", ""),
+        "cohort": event.get("cohort", ""),
+        "duration_ms": event.get("duration_ms"),
+        "status": event.get("status"),
+        "path": event.get("path", ""),
+        "method": "",
+        "properties": event.get("properties") or {},
+    }
+
+
+def events_prune(*, older_than_days: int | None = None) -> int:
+    """Delete raw events older than the retention period (summaries stay). Returns the count."""
+    days = settings.TELEMETRY_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = Event.objects.filter(occurred_at__lt=cutoff).delete()
+    return deleted

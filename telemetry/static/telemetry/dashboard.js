@@ -1,0 +1,44 @@
+// Draws the dashboard's charts from the JSON embedded in the page (id "telemetry-data").
+(function () {
+  "use strict";
+  const data = JSON.parse(document.getElementById("telemetry-data").textContent);
+  const colors = { new_hub: "#2b7bb9", old_pages: "#b9772b", on: "#2ca02c", off: "#999999" };
+  const labels = { new_hub: "New hub", old_pages: "Old pages" };
+
+  function cohortLines(field) {
+    return Object.keys(labels).map(function (cohort) {
+      return {
+        label: labels[cohort],
+        data: data.cohorts[cohort][field],
+        borderColor: colors[cohort],
+        backgroundColor: colors[cohort],
+        spanGaps: true,
+      };
+    });
+  }
+
+  function draw(id, type, chartLabels, datasets, extra) {
+    const element = document.getElementById(id);
+    if (!element) return;
+    new Chart(element, Object.assign({
+      type: type,
+      data: { labels: chartLabels, datasets: datasets },
+      options: { animation: false, responsive: true, scales: { y: { beginAtZero: true } } },
+    }, extra || {}));
+  }
+
+  draw("chart-users", "line", data.days, cohortLines("users"));
+  draw("chart-views", "line", data.days, cohortLines("views"));
+  draw("chart-errors", "line", data.days, cohortLines("error_rate"));
+  draw("chart-latency", "line", data.days, cohortLines("p95_ms"));
+  const flags = data.flags.slice(0, 10);
+  draw("chart-flags", "bar", flags.map(function (f) { return f.flag; }), [
+    { label: "On", data: flags.map(function (f) { return f.on; }), backgroundColor: colors.on },
+    { label: "Off", data: flags.map(function (f) { return f.off; }), backgroundColor: colors.off },
+  ], { options: { animation: false, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } } });
+  const api = data.api.slice(0, 15);
+  draw("chart-api", "bar", api.map(function (a) { return a.endpoint; }), [
+    { label: "Calls", data: api.map(function (a) { return a.calls; }), backgroundColor: colors.new_hub },
+    { label: "Errors", data: api.map(function (a) { return a.errors; }), backgroundColor: "#d62728" },
+  ], { options: { animation: false, indexAxis: "y" } });
+})();

@@ -1,0 +1,39 @@
+"""Factories for telemetry rows and browser event payloads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import factory
+from django.utils import timezone
+
+from telemetry.models import Event
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Event
+
+    event_id = factory.LazyFunction(uuid.uuid4)
+    event_type = "page_view"
+    occurred_at = factory.LazyFunction(timezone.now)
+    received_at = factory.LazyAttribute(lambda e: e.occurred_at)
+    page = "hub"
+    cohort = "new_hub"
+    user_id = factory.Sequence(lambda n: f"user{n}")
+
+
+def browser_event(**fields: Any) -> dict[str, Any]:
+    """One event as a browser posts it."""
+    event: dict[str, Any] = {
+        "event_id": str(uuid.uuid4()),
+        "type": "page_view",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "page": "llm-hub",
+        "tab": "providers",
+        "cohort": "new_hub",
+    }
+    event.update(fields)
+    return event

@@ -1,0 +1,65 @@
+"""The staff dashboard at /telemetry/, the same data as JSON, and /metrics."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from telemetry import metrics
+from telemetry.enqueue import enqueue_on_commit
+from telemetry.period import PeriodError, period_from_query
+from telemetry.selectors import COHORTS, dashboard_data
+
+
+@require_GET
+@staff_member_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    try:
+        period = period_from_query(request.GET)
+    except PeriodError as exc:
+        context = {"error": exc.message, "title": "Telemetry"}
+        return render(request, "telemetry/dashboard.html", context, status=400)
+    data = dashboard_data(period)
+    rows = [
+        {"day": day, **{c: {k: v[i] for k, v in data["cohorts"][c].items()} for c in COHORTS}}
+        for i, day in enumerate(data["days"])
+    ]
+    context = {"title": "Telemetry", "data": data, "rows": rows, "period": period}
+    return render(request, "telemetry/dashboard.html", context)
+
+
+@require_GET
+@staff_member_required
+def dashboard_json(request: HttpRequest) -> JsonResponse:
+    try:
+        period = period_from_query(request.GET)
+    except PeriodError as exc:
+        error = {"code": "invalid", "message": exc.message, "fields": {exc.field: [exc.message]}}
+        return JsonResponse({"error": error}, status=400)
+    return JsonResponse(dashboard_data(period))
+
+
+@require_POST
+@staff_member_required
+def aggregate_now(request: HttpRequest) -> HttpResponse:
+    """Ask a worker to aggregate closed buckets now instead of at the next beat."""
+    from telemetry.tasks import aggregate_closed_buckets
+
+    enqueue_on_commit(aggregate_closed_buckets)
+    messages.info(request, "Aggregation requested; figures update when the worker has run it.")
+    return redirect("telemetry:dashboard")
+
+
+@require_GET
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus exposition: staff, or a scraper at an address in METRICS_ALLOWED_IPS."""
+    user = getattr(request, "user", None)
+    allowed = request.META.get("REMOTE_ADDR") in settings.METRICS_ALLOWED_IPS
+    if not allowed and not (user is not None and user.is_active and user.is_staff):
+        return HttpResponse("Forbidden\n", status=403, content_type="text/plain")
+    body, content_type = metrics.render()
+    return HttpResponse(body, content_type=content_type)

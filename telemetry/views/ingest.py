@@ -1,0 +1,64 @@
+"""POST /api/v1/telemetry/events: a browser's batch of events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from telemetry import metrics
+from telemetry.context import current_request_id
+from telemetry.serializers import BatchSerializer
+from telemetry.services import events_ingest
+
+
+def error_response(status: int, code: str, message: str, fields: dict[str, Any]) -> Response:
+    """The project's error shape: {"error": {"code", "message", "fields"}}."""
+    return Response({"error": {"code": code, "message": message, "fields": fields}}, status=status)
+
+
+def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as {"events[3].type": ["..."]}: one entry per bad field."""
+    if isinstance(errors, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in errors.items():
+            name = "non_field_errors" if key == "non_field_errors" and not prefix else key
+            flat.update(flatten_errors(value, f"{prefix}.{name}" if prefix else str(name)))
+        return flat
+    if isinstance(errors, list) and errors and not isinstance(errors[0], str):
+        flat = {}
+        for index, item in enumerate(errors):
+            if item:
+                flat.update(flatten_errors(item, f"{prefix}[{index}]"))
+        return flat
+    return {prefix or "non_field_errors": [str(e) for e in errors]}
+
+
+class EventBatchView(APIView):
+    """Authentication comes from the project's DRF defaults; any signed-in user may report."""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request) -> Response:
+        limit = settings.TELEMETRY_MAX_BATCH_BYTES
+        if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+            return error_response(413, "too_large", f"A batch may take at most {limit} bytes.", {})
+        serializer = BatchSerializer(data=request.data)
+        if not serializer.is_valid():
+            fields = flatten_errors(serializer.errors)
+            return error_response(
+                400, "invalid", "The batch is invalid; nothing was stored.", fields
+            )
+        session = getattr(request._request, "session", None)
+        result = events_ingest(
+            events=serializer.validated_data["events"],
+            user_id=request.user.get_username(),
+            session_id=(getattr(session, "session_key", None) or "") if session else "",
+            request_id=current_request_id(),
+        )
+        metrics.count_ingested(stored=result.stored, duplicates=result.duplicates)
+        return Response({"stored": result.stored, "duplicates": result.duplicates}, status=202)
