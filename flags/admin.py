@@ -296,3 +296,7 @@ class FlagChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# API tokens have their own admin module; importing it registers it with this site.
+from flags import tokens_admin  # noqa: E402, F401

@@ -10,3 +10,7 @@ urlpatterns = [
     path("", include("flags.urls")),
     path("", include("telemetry.urls")),
 ]
+
+# JSON errors for API paths (/api/, /ofrep/); the usual pages elsewhere.
+handler404 = "flags.api.errors.json_not_found"
+handler500 = "flags.api.errors.json_server_error"

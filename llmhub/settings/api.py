@@ -1,5 +1,78 @@
 """Settings of the REST API, OFREP and API security (imported by base.py, which adds
-API_APPS to INSTALLED_APPS and API_MIDDLEWARE at the end of MIDDLEWARE)."""
+API_APPS to INSTALLED_APPS and API_MIDDLEWARE at the end of MIDDLEWARE).
 
-API_APPS: list[str] = []
+Every DRF default lives here so other apps' API views (the hub, telemetry ingestion) inherit
+the same authentication, default-deny permission, throttling and error shape.
+"""
+
+from llmhub.settings.env import env_bool, env_int, env_str
+
+API_APPS: list[str] = ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
 API_MIDDLEWARE: list[str] = []
+
+
+def _rate(name: str, default: str) -> str:
+    return env_str(f"API_RATE_{name.upper().replace('.', '_')}", default)
+
+
+REST_FRAMEWORK = {
+    # Token first: its `authenticate_header` makes unauthenticated requests 401, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "flags.api.auth.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # enforces CSRF
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "flags.api.throttling.TokenThrottle",
+        "flags.api.throttling.UserThrottle",
+        "flags.api.throttling.AddressThrottle",
+    ],
+    # "<scope>.<read|write>": requests per period. `login` counts credential checks against the
+    # database (API tokens this process has not seen valid yet) per client address.
+    "DEFAULT_THROTTLE_RATES": {
+        "token.read": _rate("token.read", "6000/min"),
+        "token.write": _rate("token.write", "120/min"),
+        "user.read": _rate("user.read", "6000/min"),
+        "user.write": _rate("user.write", "120/min"),
+        "address.read": _rate("address.read", "12000/min"),
+        "address.write": _rate("address.write", "300/min"),
+        "login": _rate("login", "30/min"),
+    },
+    # Trusted reverse proxies in front of the app: the client address is the entry this many
+    # hops from the right of X-Forwarded-For; 0 means REMOTE_ADDR (a forged header is ignored).
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
+    "DEFAULT_PARSER_CLASSES": ["flags.api.parsers.StrictJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "flags.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# Request bodies larger than this are refused with 413 before parsing.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 256 * 1024)
+# JSON nested deeper than this is refused with 400.
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 32)
+# How long a process trusts a token lookup (revocation and permission changes take effect
+# within this many seconds; at most 60).
+API_TOKEN_CACHE_SECONDS = min(env_int("API_TOKEN_CACHE_SECONDS", 30), 60)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LLM Hub API",
+    "DESCRIPTION": "Feature flags (REST and OpenFeature OFREP) and the LLM hub.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Default deny covers the schema and the docs too.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI and Redoc from the installed sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "flags.api.schema.add_error_responses",
+    ],
+}
+
+# A bare JsonResponse view at /bench/bare for bench/api_bench.py; never in production.
+LLMHUB_BENCH_VIEWS = env_bool("LLMHUB_BENCH_VIEWS", False)

@@ -1,0 +1,1 @@
+"""The flags REST API (DRF): views, input serializers, authentication, throttling, errors."""

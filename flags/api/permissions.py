@@ -1,0 +1,66 @@
+"""Who may do what, on top of the default deny (IsAuthenticated).
+
+- Evaluating a flag for yourself: any signed-in user; a token needs `flags.view_flag`.
+- Reading configuration, history, or another user's evaluation (`?user_id=`, `/user/{id}/`,
+  OFREP): a privileged client, i.e. a user holding `flags.view_flag` who is staff or calls
+  with an API token. (A browser user without staff status only ever sees their own result.)
+- Writes: a write-scope token or a session (with CSRF), and the Django model permission
+  `flags.add_flag` / `change_flag` / `delete_flag`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from flags.api.token_services import TokenIdentity
+
+WRITE_PERMISSIONS = {"add", "change", "delete"}
+
+
+def token_of(request: Request) -> TokenIdentity | None:
+    auth = request.auth
+    return auth if isinstance(auth, TokenIdentity) else None
+
+
+def is_privileged(request: Request) -> bool:
+    user = request.user
+    if user is None or not user.has_perm("flags.view_flag"):
+        return False
+    return token_of(request) is not None or bool(user.is_staff)
+
+
+def require_privileged(request: Request, what: str) -> None:
+    if not is_privileged(request):
+        raise PermissionDenied(
+            f"{what} needs a privileged client: staff with flags.view_flag, or an API token "
+            "whose user has it."
+        )
+
+
+def _require_perm(user: Any, codename: str) -> None:
+    if not user.has_perm(f"flags.{codename}_flag"):
+        raise PermissionDenied(f"Your account lacks the permission flags.{codename}_flag.")
+
+
+class FlagPermission(BasePermission):
+    """Reads the view's `required_permission`: None, "view", "add", "change" or "delete"."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if user is None or not user.is_authenticated:
+            return False
+        needed = getattr(view, "required_permission", None)
+        token = token_of(request)
+        if token is not None:
+            if needed in WRITE_PERMISSIONS and not token.can_write:
+                raise PermissionDenied("This token is read-only; changing flags needs scope write.")
+            _require_perm(user, "view")
+        if needed == "view":
+            require_privileged(request, "Reading flag configuration")
+        elif needed is not None:
+            _require_perm(user, needed)
+        return True

@@ -1,0 +1,86 @@
+"""Output of the flags API as plain dicts (their shapes are documented by the *Output serializers).
+
+`config_for` serves a flag's configuration on the evaluation hot path without a query: a
+configuration is immutable per (name, version) (every change bumps the version, and a re-created
+flag continues its name's numbering), so it is cached per process. The cache is emptied whenever
+the flag store loads a new snapshot, so it never outlives what the store knows.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from flags.models import Flag, FlagChange
+from flags.selectors import flag_config, flag_get
+from flags.store import store
+from flags.types import EvaluationResult, FlagSnapshot
+
+
+def flag_representation(flag: Flag) -> dict[str, Any]:
+    return {
+        "name": flag.name,
+        "version": flag.version,
+        **flag_config(flag),
+        "created_at": flag.created_at,
+        "updated_at": flag.updated_at,
+    }
+
+
+def change_representation(change: FlagChange) -> dict[str, Any]:
+    return {
+        "version": change.version,
+        "action": change.action,
+        "actor": change.actor,
+        "actor_kind": change.actor_kind,
+        "source": change.source,
+        "comment": change.comment,
+        "created_at": change.created_at,
+        "before": change.before,
+        "after": change.after,
+    }
+
+
+def evaluation_representation(
+    result: EvaluationResult, config: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "flag": result.flag,
+        "enabled": result.enabled,
+        "reason": str(result.reason),
+        "version": result.version,
+    }
+    if config is not None:
+        body["config"] = config
+    return body
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+class _ConfigCache:
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, int], dict[str, Any]] = {}
+        self._snapshots: Mapping[str, FlagSnapshot] | None = None
+        self._lock = threading.Lock()
+
+    def get(self, snapshot: FlagSnapshot) -> dict[str, Any] | None:
+        current = store.snapshots()
+        if current is not self._snapshots:
+            with self._lock:
+                self._entries = {}
+                self._snapshots = current
+        key = (snapshot.name, snapshot.version)
+        config = self._entries.get(key)
+        if config is None:
+            flag = flag_get(name=snapshot.name)
+            if flag is None:
+                return None
+            config = flag_representation(flag)
+            self._entries[(flag.name, flag.version)] = config
+        return config
+
+
+config_for = _ConfigCache().get

@@ -1,0 +1,123 @@
+"""Reading flags: list, evaluate (the hot path), flags enabled for a user, history."""
+
+from __future__ import annotations
+
+import re
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from flags import client
+from flags.api.common import FlagAPIView, checked_name
+from flags.api.permissions import is_privileged, require_privileged
+from flags.api.presenters import (
+    change_representation,
+    config_for,
+    etag,
+    evaluation_representation,
+    flag_representation,
+)
+from flags.api.serializers import (
+    TAG_PATTERN,
+    ChangePageOutput,
+    EnabledForUserOutput,
+    EvaluationOutput,
+    FlagOutput,
+)
+from flags.errors import FlagNotFound
+from flags.selectors import flag_history, flag_list
+from flags.store import store
+from flags.types import Reason
+from flags.validation import MAX_USER_ID_LENGTH
+
+_TAG_RE = re.compile(TAG_PATTERN)
+
+
+def _checked_user_id(value: str) -> str:
+    if not value.strip() or len(value) > MAX_USER_ID_LENGTH or "\x00" in value:
+        raise exceptions.ValidationError(
+            {"user_id": [f"A non-empty user id of at most {MAX_USER_ID_LENGTH} characters."]}
+        )
+    return value
+
+
+def _subject_for(request: Request, user_id: str | None) -> str | None:
+    """The caller's own subject, or `user_id` when the caller may read other users."""
+    own = client.subject_from_request(request)
+    if user_id is None or user_id == own:
+        return own
+    require_privileged(request, "Evaluating a flag for another user")
+    return _checked_user_id(user_id)
+
+
+class FlagEvaluateMixin:
+    """GET /api/v1/features/{name}: the hot path. No query once warm (see presenters)."""
+
+    @extend_schema(
+        summary="Evaluate a flag for the caller (or ?user_id= for privileged clients)",
+        parameters=[OpenApiParameter("user_id", OpenApiTypes.STR, required=False)],
+        responses={200: EvaluationOutput},
+    )
+    def get(self, request: Request, name: str) -> Response:
+        subject = _subject_for(request, request.query_params.get("user_id"))
+        result = client.evaluate(name, subject)
+        if result.reason == Reason.FLAG_NOT_FOUND:
+            raise FlagNotFound(name)
+        snapshot = store.get(name)
+        if snapshot is None or not is_privileged(request):
+            return Response(evaluation_representation(result))
+        config = config_for(snapshot)
+        headers = {"ETag": etag(config["version"])} if config else None
+        return Response(evaluation_representation(result, config), headers=headers)
+
+
+def _tags(raw: str | None) -> list[str]:
+    tags = [tag.strip() for tag in (raw or "").split(",") if tag.strip()]
+    if any(not _TAG_RE.match(tag) for tag in tags) or len(tags) > 50:
+        raise exceptions.ValidationError({"tags": ["Comma-separated tag names, e.g. ?tags=a,b."]})
+    return tags
+
+
+class FlagListMixin:
+    @extend_schema(
+        summary="List flags with their configuration",
+        parameters=[OpenApiParameter("tags", OpenApiTypes.STR, required=False)],
+        responses={200: FlagOutput(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        flags = flag_list(tags=_tags(request.query_params.get("tags")))
+        return Response([flag_representation(flag) for flag in flags])
+
+
+class EnabledForUserView(FlagAPIView):
+    required_permissions = {"GET": None}
+
+    @extend_schema(summary="Names of the flags enabled for a user", responses=EnabledForUserOutput)
+    def get(self, request: Request, user_id: str) -> Response:
+        subject = _subject_for(request, _checked_user_id(user_id))
+        names = sorted(store.snapshots())
+        enabled = [name for name in names if client.evaluate(name, subject).enabled]
+        return Response({"user_id": user_id, "enabled": enabled})
+
+
+class HistoryPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class FlagHistoryView(FlagAPIView):
+    required_permissions = {"GET": "view"}
+    pagination_class = HistoryPagination
+
+    @extend_schema(summary="The flag's audit trail, newest first", responses=ChangePageOutput)
+    def get(self, request: Request, name: str) -> Response:
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(flag_history(name=checked_name(name)), request, self)
+        if paginator.page is None or paginator.page.paginator.count == 0:
+            raise FlagNotFound(name)
+        return paginator.get_paginated_response([change_representation(c) for c in page or []])

@@ -1,0 +1,121 @@
+"""Creating, listing, revoking and resolving API tokens.
+
+Resolution is on every API request, so it is cached in the process: a warm request makes no
+database query. An entry lives `API_TOKEN_CACHE_SECONDS` (at most 60 s): that bounds how long a
+revoked token, a deactivated user or a removed permission keeps working in another process. The
+process that revokes forgets the token at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from flags.tokens import ApiToken, token_generate, token_hash
+
+MAX_CACHED_TOKENS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class TokenIdentity:
+    """What a request authenticated with: DRF's `request.auth` for token requests."""
+
+    token_id: int
+    prefix: str
+    label: str
+    scope: str
+    user: Any  # the Django user, with its permissions already loaded
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == ApiToken.Scope.WRITE
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.label} {self.prefix}"
+
+
+def token_create(*, username: str, scope: str, label: str) -> tuple[ApiToken, str]:
+    """Create a token for `username`; returns it and the secret, which is never stored."""
+    if scope not in ApiToken.Scope.values:
+        raise ValueError(f"scope must be one of {', '.join(ApiToken.Scope.values)}")
+    user = get_user_model().objects.get_by_natural_key(username)
+    raw, prefix = token_generate()
+    token = ApiToken.objects.create(
+        user=user, label=label[:100], prefix=prefix, key_hash=token_hash(raw), scope=scope
+    )
+    return token, raw
+
+
+def token_list() -> QuerySet[ApiToken]:
+    return ApiToken.objects.select_related("user").order_by("-created_at", "-id")
+
+
+def token_revoke(*, token: ApiToken) -> bool:
+    """Revoke `token` (idempotent). True if it was active."""
+    updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    token_cache.forget(token.key_hash)
+    return updated == 1
+
+
+def _load(key_hash: str) -> TokenIdentity | None:
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=key_hash, revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    token.user.get_all_permissions()  # fills the backend's per-user permission cache now
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return TokenIdentity(token.pk, token.prefix, token.label, token.scope, token.user)
+
+
+class TokenCache:
+    """key hash -> (expires at, identity). Only valid tokens are cached."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, TokenIdentity]] = {}
+        self._lock = threading.Lock()
+
+    def fresh(self, key_hash: str) -> TokenIdentity | None:
+        entry = self._entries.get(key_hash)
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1]
+        return None
+
+    def known(self, key_hash: str) -> bool:
+        """Was this token valid here before? (Re-checking it is not a guess at a credential.)"""
+        return key_hash in self._entries
+
+    def load(self, key_hash: str) -> TokenIdentity | None:
+        identity = _load(key_hash)
+        with self._lock:
+            if identity is None:
+                self._entries.pop(key_hash, None)
+                return None
+            if len(self._entries) >= MAX_CACHED_TOKENS:
+                self._entries.clear()
+            ttl = min(float(settings.API_TOKEN_CACHE_SECONDS), 60.0)
+            self._entries[key_hash] = (time.monotonic() + ttl, identity)
+        return identity
+
+    def forget(self, key_hash: str) -> None:
+        with self._lock:
+            self._entries.pop(key_hash, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+token_cache = TokenCache()

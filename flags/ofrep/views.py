@@ -1,0 +1,122 @@
+"""OpenFeature Remote Evaluation Protocol: POST /ofrep/v1/evaluate/flags[/{key}].
+
+`context.targetingKey` is the subject; the other context keys are attributes. Evaluating for any
+subject is reading another user's evaluation, so OFREP needs a privileged client (in practice an
+API token, `Authorization: Bearer` or `X-API-Key`, whose user has `flags.view_flag`).
+Errors of the request itself use OFREP's shapes; authentication, permission, size and rate
+errors use the API's common error shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ParseError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from flags import client
+from flags.api.common import FlagAPIView
+from flags.ofrep.mapping import bulk_etag, etag_matches, ofrep_success
+from flags.ofrep.serializers import (
+    BulkFailureOutput,
+    BulkSuccessOutput,
+    EvaluationFailureOutput,
+    EvaluationRequestInput,
+    EvaluationSuccessOutput,
+)
+from flags.store import store
+from flags.types import Reason
+from flags.validation import MAX_USER_ID_LENGTH
+
+# Names `flags.evaluate` takes itself; an attribute spelled so is dropped, not passed twice.
+_RESERVED = frozenset({"name", "user_id", "request"})
+
+
+class ContextError(Exception):
+    def __init__(self, code: str, details: str) -> None:
+        super().__init__(details)
+        self.code = code
+        self.details = details
+
+
+def _context(request: Request) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """(targetingKey, attributes, the whole context) from the body, or ContextError."""
+    try:
+        body = request.data
+    except ParseError as exc:
+        raise ContextError("PARSE_ERROR", str(exc.detail)) from None
+    context = body.get("context") if isinstance(body, dict) else None
+    if not isinstance(context, dict):
+        raise ContextError("INVALID_CONTEXT", 'The body must be {"context": {...}}.')
+    key = context.get("targetingKey")
+    if key is None or key == "":
+        raise ContextError("TARGETING_KEY_MISSING", "context.targetingKey is required.")
+    if not isinstance(key, str) or len(key) > MAX_USER_ID_LENGTH:
+        raise ContextError(
+            "INVALID_CONTEXT",
+            f"context.targetingKey must be a string of at most {MAX_USER_ID_LENGTH} characters.",
+        )
+    attributes = {k: v for k, v in context.items() if k != "targetingKey" and k not in _RESERVED}
+    return key, attributes, context
+
+
+class _OfrepView(FlagAPIView):
+    required_permissions = {"POST": "view"}
+    throttle_kind = "read"  # a POST that changes nothing
+
+
+class OfrepEvaluateView(_OfrepView):
+    @extend_schema(
+        operation_id="evaluateFlag",
+        summary="OFREP: evaluate one flag",
+        request=EvaluationRequestInput,
+        responses={
+            200: EvaluationSuccessOutput,
+            400: EvaluationFailureOutput,
+            404: OpenApiResponse(EvaluationFailureOutput, description="FLAG_NOT_FOUND"),
+        },
+    )
+    def post(self, request: Request, key: str) -> Response:
+        try:
+            subject, attributes, _ = _context(request)
+        except ContextError as exc:
+            body = {"key": key, "errorCode": exc.code, "errorDetails": exc.details}
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        result = client.evaluate(key, subject, **attributes)
+        if result.reason == Reason.FLAG_NOT_FOUND:
+            details = f"Flag {key!r} was not found."
+            body = {"key": key, "errorCode": "FLAG_NOT_FOUND", "errorDetails": details}
+            return Response(body, status=status.HTTP_404_NOT_FOUND)
+        return Response(ofrep_success(result, store.get(key)))
+
+
+class OfrepBulkView(_OfrepView):
+    @extend_schema(
+        operation_id="evaluateFlagsBulk",
+        summary="OFREP: evaluate every flag",
+        request=EvaluationRequestInput,
+        parameters=[OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER)],
+        responses={
+            200: BulkSuccessOutput,
+            304: OpenApiResponse(description="Not modified: the ETag still holds."),
+            400: BulkFailureOutput,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        try:
+            subject, attributes, context = _context(request)
+        except ContextError as exc:
+            body = {"errorCode": exc.code, "errorDetails": exc.details}
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        snapshots = store.snapshots()
+        tag = bulk_etag(snapshots, context)
+        if etag_matches(request.headers.get("If-None-Match"), tag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
+        flags = [
+            ofrep_success(client.evaluate(name, subject, **attributes), snapshot)
+            for name, snapshot in sorted(snapshots.items())
+        ]
+        return Response({"flags": flags}, headers={"ETag": tag})
