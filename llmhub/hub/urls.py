@@ -1,5 +1,18 @@
-"""Routes of the LLM hub (pages and the access-check API)."""
+"""Routes of the LLM hub (pages and the access-check API).
 
-from django.urls import URLPattern, URLResolver
+Included at the root before admin's URLs, so /admin/llm-management/ is ours, not admin's.
+"""
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.urls import URLPattern, URLResolver, path
+
+from llmhub.hub.views.api import AccessCheckView
+from llmhub.hub.views.pages import hub_root, hub_tab, old_page
+
+app_name = "hub"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("admin/llm-management/", hub_root, name="root"),
+    path("admin/llm-management/old/<slug:page>/", old_page, name="old"),
+    path("admin/llm-management/<slug:tab>/", hub_tab, name="tab"),
+    path("api/v1/hub/access", AccessCheckView.as_view(), name="access"),
+]

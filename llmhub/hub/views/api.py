@@ -1,0 +1,69 @@
+"""`GET /api/v1/hub/access?tier=...&model=...`: may this tier use this model?
+
+Authentication, permissions and the error shape are the project's DRF defaults
+(llmhub/settings/api.py); this view only parses, asks `check_access` and serializes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from llmhub.hub import tracking
+from llmhub.hub.access import AccessDecision
+from llmhub.hub.errors import TierNotFound
+from llmhub.hub.selectors import check_access, tier_list
+
+
+class AccessQuerySerializer(serializers.Serializer):
+    tier = serializers.CharField(max_length=50)
+    model = serializers.CharField(max_length=200)
+
+
+class AccessRuleSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="rule_id")
+    pattern = serializers.CharField()
+    priority = serializers.IntegerField()
+    decision = serializers.CharField()
+    max_requests_per_day = serializers.IntegerField(allow_null=True)
+    max_context_length = serializers.IntegerField(allow_null=True)
+
+
+class AccessDecisionSerializer(serializers.Serializer):
+    tier = serializers.CharField()
+    model = serializers.CharField()
+    allowed = serializers.BooleanField()
+    rule = AccessRuleSerializer(allow_null=True)
+    max_requests_per_day = serializers.IntegerField(
+        allow_null=True, help_text="Null: unlimited. 0 when denied."
+    )
+    max_context_length = serializers.IntegerField(
+        allow_null=True, help_text="Tokens. Null: the model's own window. 0 when denied."
+    )
+
+
+class AccessCheckView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        query = AccessQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        decision = self._decide(query.validated_data)
+        tracking.access_check(request.user, decision, source="api")
+        return Response(AccessDecisionSerializer(decision).data)
+
+    @staticmethod
+    def _decide(params: dict[str, Any]) -> AccessDecision:
+        try:
+            return check_access(params["tier"], params["model"].strip())
+        except TierNotFound as error:
+            known = ", ".join(tier_list().values_list("slug", flat=True))
+            raise ValidationError(
+                {"tier": [f"{error.message} Known tiers: {known}."]}, code=error.code
+            ) from None
