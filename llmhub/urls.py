@@ -3,7 +3,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from llmhub.health import healthz, readyz
+
 urlpatterns = [
+    # Public on purpose: load balancers and orchestrators call these without credentials.
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     # The hub's pages live under /admin/llm-management/, so its routes come before admin's.
     path("", include("llmhub.hub.urls")),
     path("admin/", admin.site.urls),
