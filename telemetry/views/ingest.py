@@ -26,8 +26,13 @@ def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(errors, dict):
         flat: dict[str, list[str]] = {}
         for key, value in errors.items():
-            name = "non_field_errors" if key == "non_field_errors" and not prefix else key
-            flat.update(flatten_errors(value, f"{prefix}.{name}" if prefix else str(name)))
+            if isinstance(key, int):  # DRF keys a list's item errors by index
+                name = f"{prefix}[{key}]"
+            elif key == "non_field_errors" and prefix:
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_errors(value, name))
         return flat
     if isinstance(errors, list) and errors and not isinstance(errors[0], str):
         flat = {}

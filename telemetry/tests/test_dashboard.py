@@ -1,0 +1,145 @@
+"""The staff dashboard, its JSON twin, the aggregate-now button and /metrics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from telemetry.aggregation.services import summaries_aggregate_closed
+from telemetry.models import FlagEvaluationCount
+from telemetry.tests.factories import EventFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(django_user_model) -> Client:
+    client = Client()
+    client.force_login(django_user_model.objects.create_user("boss", is_staff=True))
+    return client
+
+
+def _seed_day(day_start: datetime) -> None:
+    at = day_start + timedelta(hours=1)
+    for user in ("ann", "bob", "ann"):
+        EventFactory(
+            event_type="page_view", cohort="new_hub", user_id=user, occurred_at=at, received_at=at
+        )
+    EventFactory(
+        event_type="page_view", cohort="old_pages", user_id="cy", occurred_at=at, received_at=at
+    )
+    EventFactory(
+        event_type="error", cohort="new_hub", user_id="ann", occurred_at=at, received_at=at
+    )
+    for ms in (100.0, 200.0, 300.0):
+        EventFactory(
+            event_type="performance",
+            cohort="new_hub",
+            duration_ms=ms,
+            occurred_at=at,
+            received_at=at,
+        )
+    EventFactory(
+        event_type="api_call",
+        page="/api/v1/features/",
+        cohort="",
+        status=503,
+        occurred_at=at,
+        received_at=at,
+    )
+    FlagEvaluationCount.objects.create(
+        bucket_start=at, flag="hub", reason="ROLLOUT", enabled=True, count=7
+    )
+    FlagEvaluationCount.objects.create(
+        bucket_start=at, flag="hub", reason="DEFAULT", enabled=False, count=3
+    )
+
+
+def test_dashboard_json__day_figures__per_cohort_flags_and_endpoints(staff: Client) -> None:
+    today = timezone.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    yesterday = today - timedelta(days=1)
+    _seed_day(yesterday)
+    summaries_aggregate_closed()
+    data = staff.get("/telemetry/data.json?days=2").json()
+    assert data["days"] == [yesterday.date().isoformat(), today.date().isoformat()]
+    new_hub, old_pages = data["cohorts"]["new_hub"], data["cohorts"]["old_pages"]
+    assert new_hub["views"] == [3, 0] and new_hub["users"] == [2, 0]
+    assert old_pages["views"] == [1, 0] and old_pages["users"] == [1, 0]
+    assert new_hub["errors"][0] == 1 and new_hub["error_rate"][0] == pytest.approx(1 / 3, abs=1e-4)
+    assert new_hub["p95_ms"][0] == pytest.approx(290.0)
+    assert data["flags"] == [
+        {"flag": "hub", "on": 7, "off": 3, "on_by_day": [7, 0], "off_by_day": [3, 0]}
+    ]
+    assert data["api"] == [{"endpoint": "/api/v1/features/", "calls": 1, "errors": 1}]
+
+
+def test_dashboard__staff__sees_charts_and_tables(staff: Client) -> None:
+    response = staff.get("/telemetry/?days=7")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "vendor/chartjs/chart.umd.min.js" in html and 'id="telemetry-data"' in html
+    assert "<table" in html and "cdn" not in html.lower()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "days=0",
+        "days=91",
+        "days=abc",
+        "since=2026-13-01",
+        "since=2026-05-02&until=2026-05-01",
+        "since=2026-01-01&until=2026-06-01",
+    ],
+)
+def test_dashboard__bad_period__is_400_naming_the_problem(staff: Client, query: str) -> None:
+    assert staff.get(f"/telemetry/?{query}").status_code == 400
+    response = staff.get(f"/telemetry/data.json?{query}")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]
+
+
+def test_dashboard__not_staff__is_sent_to_login(django_user_model) -> None:
+    client = Client()
+    client.force_login(django_user_model.objects.create_user("plain"))
+    for url in ("/telemetry/", "/telemetry/data.json"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_aggregate_now__staff_post__runs_the_aggregation_after_commit(
+    staff: Client, django_capture_on_commit_callbacks
+) -> None:
+    from telemetry.models import EventSummary
+
+    at = timezone.now() - timedelta(hours=2)
+    EventFactory(occurred_at=at, received_at=at)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = staff.post("/telemetry/aggregate")
+    assert response.status_code == 302 and len(callbacks) == 1
+    assert EventSummary.objects.filter(bucket_size="hour").get().count == 1
+
+
+def test_metrics__staff__reads_prometheus_text(staff: Client) -> None:
+    staff.get("/telemetry/?days=1")
+    response = staff.get("/metrics", REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "llmhub_http_requests_total" in text
+    assert "llmhub_http_request_duration_seconds_bucket" in text
+
+
+def test_metrics__allowed_address__reads_without_login(settings) -> None:
+    settings.METRICS_ALLOWED_IPS = ["198.51.100.7"]
+    assert Client().get("/metrics", REMOTE_ADDR="198.51.100.7").status_code == 200
+
+
+def test_metrics__anyone_else__is_refused(settings, django_user_model) -> None:
+    settings.METRICS_ALLOWED_IPS = ["198.51.100.7"]
+    assert Client().get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 403
+    client = Client()
+    client.force_login(django_user_model.objects.create_user("plain"))
+    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 403

@@ -1,0 +1,95 @@
+"""The middleware: request ids, api_call timings, security and error events."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from flags.actors import Actor
+from flags.services import flag_create, flag_set_rollout
+from telemetry import buffer
+from telemetry.models import Event
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("telemetry.tests.urls")]
+
+
+def test_request_id__sane_incoming_id__is_kept_and_echoed() -> None:
+    response = Client().get("/pages/plain", HTTP_X_REQUEST_ID="abc-123.req")
+    assert response["X-Request-ID"] == "abc-123.req"
+
+
+@pytest.mark.parametrize("incoming", [None, "", "has space", "x" * 200, 'quote"d', "new\nline"])
+def test_request_id__missing_or_insane__is_replaced(incoming: str | None) -> None:
+    headers = {} if incoming is None else {"HTTP_X_REQUEST_ID": incoming}
+    response = Client().get("/pages/plain", **headers)
+    assert response["X-Request-ID"] != incoming
+    assert len(response["X-Request-ID"]) == 32
+
+
+def test_api_call__every_api_request__is_timed_by_route() -> None:
+    response = Client().get("/api/test/items/42")
+    Client().post("/ofrep/v1/evaluate/flags")
+    Client().get("/pages/plain")
+    assert not Event.objects.exists()  # buffered, never written inside the request
+    buffer.flush()
+    calls = list(Event.objects.filter(event_type="api_call").order_by("path"))
+    assert [(c.path, c.method, c.status) for c in calls] == [
+        ("/api/test/items/42", "GET", 200),
+        ("/ofrep/v1/evaluate/flags", "POST", 200),
+    ]
+    assert calls[0].page == "/api/test/items/<int:item_id>"
+    assert calls[0].duration_ms is not None and calls[0].duration_ms >= 0
+    assert calls[0].request_id == response["X-Request-ID"]
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "action"),
+    [
+        ("/api/test/unauthorized", 401, "unauthorized"),
+        ("/api/test/forbidden", 403, "forbidden"),
+        ("/api/test/throttled", 429, "throttled"),
+    ],
+)
+def test_security__401_403_429__are_committed_before_the_response(
+    url: str, status: int, action: str
+) -> None:
+    response = Client().get(url)
+    assert response.status_code == status
+    event = Event.objects.get(event_type="security")  # no flush needed: already committed
+    assert (event.action, event.status, event.path) == (action, status, url)
+
+
+def test_error__unhandled_api_exception__json_500_without_traceback() -> None:
+    response = Client(raise_request_exception=False).get("/api/test/crash")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["error"]["code"] == "server_error"
+    assert response["X-Request-ID"] in body["error"]["message"]
+    assert b"secret detail" not in response.content and b"Traceback" not in response.content
+    event = Event.objects.get(event_type="error")
+    assert event.properties["error_class"] == "RuntimeError"
+    assert event.request_id == response["X-Request-ID"]
+
+
+def test_error__unhandled_page_exception__one_error_event_and_no_traceback() -> None:
+    response = Client(raise_request_exception=False).get("/pages/crash")
+    assert response.status_code == 500
+    assert b"secret detail" not in response.content
+    assert Event.objects.filter(event_type="error").count() == 1
+
+
+def test_flag_change__stores_a_flag_change_and_a_security_event(
+    django_user_model, django_capture_on_commit_callbacks
+) -> None:
+    admin = Actor.for_user(django_user_model.objects.create_user("root"))
+    with django_capture_on_commit_callbacks(execute=True):
+        flag_create(name="unified_llm_hub", actor=admin, source="admin")
+    with django_capture_on_commit_callbacks(execute=True):
+        flag_set_rollout(name="unified_llm_hub", percentage=25, actor=admin, source="api")
+    changes = Event.objects.filter(event_type="flag_change").order_by("id")
+    assert [(c.flag, c.action, c.user_id) for c in changes] == [
+        ("unified_llm_hub", "create", "root"),
+        ("unified_llm_hub", "rollout", "root"),
+    ]
+    assert "rollout_percentage" in changes[1].properties["changed"]
+    assert Event.objects.filter(event_type="security", action="flag_change").count() == 2
