@@ -88,7 +88,7 @@ def render() -> tuple[bytes, str]:
     """The exposition text of every metric (all workers' in multiprocess mode)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
     lag = CollectorRegistry(auto_describe=False)

@@ -41,7 +41,7 @@ class Period:
 
 def _day(query: QueryDict, field: str) -> date:
     try:
-        return date.fromisoformat(query[field])
+        return date.fromisoformat(str(query.get(field, "")))
     except ValueError:
         raise PeriodError(field, "Use a date as YYYY-MM-DD.") from None
 

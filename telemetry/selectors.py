@@ -77,8 +77,8 @@ def cohort_series(period: Period) -> dict[str, dict[str, list[Any]]]:
             cohort["views"][i] += row["count"]
         if row["event_type"] in ("page_view", "api_call"):
             cohort["requests"][i] += row["count"]
-    for row in _users(period):
-        series[row["cohort"]]["users"][index[row["day"]]] = row["users"]
+    for users in _users(period):
+        series[users["cohort"]]["users"][index[users["day"]]] = users["users"]
     for (cohort_name, day), p95 in _p95(period).items():
         series[cohort_name]["p95_ms"][index[day]] = p95
     for cohort in series.values():
@@ -89,7 +89,7 @@ def cohort_series(period: Period) -> dict[str, dict[str, list[Any]]]:
     return series
 
 
-def _users(period: Period) -> QuerySet[Event, dict[str, Any]]:
+def _users(period: Period) -> Any:
     return (
         Event.objects.filter(
             event_type="page_view",
@@ -115,7 +115,8 @@ def _p95(period: Period) -> dict[tuple[str, date], float | None]:
         return _p95_postgres(period)
     durations: defaultdict[tuple[str, date], list[float]] = defaultdict(list)
     for cohort, moment, duration in timed.values_list("cohort", "occurred_at", "duration_ms"):
-        durations[cohort, moment.astimezone(UTC).date()].append(duration)
+        if duration is not None:
+            durations[cohort, moment.astimezone(UTC).date()].append(duration)
     return {key: percentile(values, 0.95) for key, values in durations.items()}
 
 

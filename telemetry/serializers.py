@@ -52,6 +52,8 @@ class BrowserEventSerializer(serializers.Serializer):
 
 
 class BatchSerializer(serializers.Serializer):
-    events = BrowserEventSerializer(
-        many=True, allow_empty=False, max_length=settings.TELEMETRY_MAX_BATCH_EVENTS
+    events: serializers.ListSerializer[dict[str, Any]] = serializers.ListSerializer(
+        child=BrowserEventSerializer(),
+        allow_empty=False,
+        max_length=settings.TELEMETRY_MAX_BATCH_EVENTS,
     )

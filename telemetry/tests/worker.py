@@ -66,7 +66,7 @@ class CeleryWorker:
         self.process = None
 
 
-def wait_for(condition, *, timeout: float, interval: float = 0.2, what: str = "") -> None:  # type: ignore[no-untyped-def]
+def wait_for(condition, *, timeout: float, interval: float = 0.2, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

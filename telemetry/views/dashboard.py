@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -21,14 +23,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     try:
         period = period_from_query(request.GET)
     except PeriodError as exc:
-        context = {"error": exc.message, "title": "Telemetry"}
+        context: dict[str, Any] = {"error": exc.message, "title": "Telemetry"}
         return render(request, "telemetry/dashboard.html", context, status=400)
     data = dashboard_data(period)
     rows = [
         {"day": day, **{c: {k: v[i] for k, v in data["cohorts"][c].items()} for c in COHORTS}}
         for i, day in enumerate(data["days"])
     ]
-    context = {"title": "Telemetry", "data": data, "rows": rows, "period": period}
+    context = {"title": "Telemetry", "data": data, "rows": rows}
     return render(request, "telemetry/dashboard.html", context)
 
 
