@@ -6,7 +6,7 @@ from django import forms
 
 from llmhub.hub.errors import HubValidationError
 from llmhub.hub.models import Provider, ProviderKey, Tier, TierRule
-from llmhub.hub.models.tiers import MAX_PRIORITY
+from llmhub.hub.models.tiers import MAX_PRIORITY, glob_validator
 from llmhub.hub.secrets import MAX_SECRET_LENGTH
 
 MODEL_STATUS_CHOICES = [("", "Any status"), ("enabled", "Enabled"), ("disabled", "Disabled")]
@@ -53,7 +53,9 @@ class ModelToggleForm(forms.Form):
 
 class TierRuleForm(forms.Form):
     tier = forms.ModelChoiceField(queryset=Tier.objects.all(), to_field_name="slug")
-    pattern = forms.CharField(max_length=200, help_text="Glob over model ids: openai/gpt-4*")
+    pattern = forms.CharField(
+        max_length=200, validators=[glob_validator], help_text="Glob over model ids: openai/gpt-4*"
+    )
     decision = forms.ChoiceField(choices=TierRule.Decision.choices)
     priority = forms.IntegerField(min_value=0, max_value=MAX_PRIORITY, initial=10)
     max_requests_per_day = forms.IntegerField(

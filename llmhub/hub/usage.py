@@ -63,7 +63,7 @@ def _since(days: int, now: datetime | None) -> datetime:
 
 
 def _median_load_ms(cohort: str, since: datetime) -> float | None:
-    durations = list(
+    recent = (
         Event.objects.filter(
             event_type=EventType.PERFORMANCE,
             cohort=cohort,
@@ -73,6 +73,7 @@ def _median_load_ms(cohort: str, since: datetime) -> float | None:
         .order_by("-occurred_at")
         .values_list("duration_ms", flat=True)[:LOAD_TIME_SAMPLE]
     )
+    durations = [duration for duration in recent if duration is not None]
     return round(statistics.median(durations), 1) if durations else None
 
 
@@ -83,17 +84,19 @@ def _page_views(since: datetime) -> QuerySet[Event]:
 
 
 def cohort_usage(*, since: datetime) -> list[CohortUsage]:
-    rows = {
-        row["cohort"]: row
-        for row in _page_views(since)
+    grouped = (
+        _page_views(since)
         .values("cohort")
         .annotate(views=Count("id"), users=Count("user_id", distinct=True))
+    )
+    rows: dict[str, tuple[int, int]] = {
+        row["cohort"]: (row["views"], row["users"]) for row in grouped
     }
     return [
         CohortUsage(
             cohort=cohort,
-            views=rows.get(cohort, {}).get("views", 0),
-            users=rows.get(cohort, {}).get("users", 0),
+            views=rows.get(cohort, (0, 0))[0],
+            users=rows.get(cohort, (0, 0))[1],
             median_load_ms=_median_load_ms(cohort, since),
         )
         for cohort in COHORTS
@@ -136,7 +139,8 @@ def checks_by_tier(*, since: datetime) -> list[TierChecks]:
 def usage_summary(*, days: int = 7, now: datetime | None = None) -> UsageSummary:
     since = _since(days, now)
     cohorts = cohort_usage(since=since)
-    users = sum(cohort.users for cohort in cohorts)
+    # A user served both UIs counts once.
+    users = _page_views(since).values("user_id").distinct().count()
     decisions = dict(
         _access_checks(since)
         .values_list("action")

@@ -77,7 +77,8 @@ def test_check_access__design_table__decides_as_documented(
 
 
 def test_check_access__model_ids_differ_in_case__match_anyway(design_rules: None) -> None:
-    assert check_access("professional", "OpenAI/GPT-4o").rule.pattern == "openai/gpt-4*"  # type: ignore[union-attr]
+    rule = check_access("professional", "OpenAI/GPT-4o").rule
+    assert rule is not None and rule.pattern == "openai/gpt-4*"
 
 
 def test_check_access__unknown_tier__raises_tier_not_found(design_rules: None) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -49,7 +48,7 @@ class AccessDecisionSerializer(serializers.Serializer):
 
 
 class AccessCheckView(APIView):
-    permission_classes = [IsAuthenticated]
+    """Any authenticated caller (session or API token; the project's DRF defaults)."""
 
     def get(self, request: Request) -> Response:
         query = AccessQuerySerializer(data=request.query_params)
