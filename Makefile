@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # `make run` uses the safe development values of .env.development.
 DEV_ENV := set -a && . ./.env.development && set +a &&
 
-.PHONY: run test setup migrate demo lint typecheck check bench clean
+.PHONY: run serve test setup migrate demo lint typecheck check bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -27,6 +27,10 @@ demo: migrate
 
 run: demo
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# gunicorn + Celery worker + beat against PostgreSQL and Redis; Ctrl-C stops all three.
+serve: setup
+	bin/serve
 
 test: setup
 	$(BIN)/pytest -q
