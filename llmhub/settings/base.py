@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "flags",
     "telemetry",
     "llmhub.hub",
+    "llmhub.ops",
     *API_APPS,  # noqa: F405
     *TELEMETRY_APPS,  # noqa: F405
 ]
