@@ -16,7 +16,7 @@ def provider_list(*, enabled_only: bool = False) -> QuerySet[Provider]:
         key_count=Count("keys", distinct=True),
         model_count=Count("models", distinct=True),
         enabled_model_count=Count("models", filter=Q(models__enabled=True), distinct=True),
-    )
+    ).order_by("name")  # Meta.ordering does not apply to aggregate queries
     return providers.filter(enabled=True) if enabled_only else providers
 
 
@@ -47,7 +47,7 @@ def llm_model_get(*, pk: int) -> LLMModel | None:
 
 
 def tier_list() -> QuerySet[Tier]:
-    return Tier.objects.annotate(rule_count=Count("rules"))
+    return Tier.objects.annotate(rule_count=Count("rules")).order_by("order")
 
 
 def tier_get(*, slug: str) -> Tier:
