@@ -26,7 +26,9 @@ def enqueue_on_commit(task: Task, *args: Any) -> None:
 def publish(task: Task, *args: Any) -> bool:
     """Send the task; True if the broker took it within the timeout."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        return _send(task, args)
+        # The embedded default: no broker, run it here (apply_async would still want one).
+        task.apply(args=args)
+        return True
     sent: list[bool] = []
     thread = threading.Thread(
         target=lambda: sent.append(_send(task, args)), name="telemetry-enqueue", daemon=True

@@ -57,3 +57,8 @@ class BatchSerializer(serializers.Serializer):
         allow_empty=False,
         max_length=settings.TELEMETRY_MAX_BATCH_EVENTS,
     )
+
+
+class IngestResultSerializer(serializers.Serializer):
+    stored = serializers.IntegerField(help_text="Events stored by this request.")
+    duplicates = serializers.IntegerField(help_text="Events whose id was already stored.")

@@ -116,7 +116,7 @@ def test_prune__events_older_than_retention__are_deleted_and_summaries_kept(sett
         errors=0,
         updated_at=timezone.now(),
     )
-    assert prune_events.delay().get() == 3
+    assert prune_events.apply().get() == 3
     assert list(Event.objects.all()) == [recent]
     assert EventSummary.objects.count() == 1
     assert events_prune() == 0

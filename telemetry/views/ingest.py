@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,7 +13,7 @@ from rest_framework.views import APIView
 
 from telemetry import metrics
 from telemetry.context import current_request_id
-from telemetry.serializers import BatchSerializer
+from telemetry.serializers import BatchSerializer, IngestResultSerializer
 from telemetry.services import events_ingest
 
 
@@ -48,6 +49,15 @@ class EventBatchView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        request=BatchSerializer,
+        responses={
+            202: IngestResultSerializer,
+            400: OpenApiResponse(description="Invalid batch; nothing stored."),
+            413: OpenApiResponse(description="Batch larger than TELEMETRY_MAX_BATCH_BYTES."),
+        },
+        summary="Report a batch of browser events (at most 500)",
+    )
     def post(self, request: Request) -> Response:
         limit = settings.TELEMETRY_MAX_BATCH_BYTES
         if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
