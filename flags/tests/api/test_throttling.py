@@ -1,0 +1,182 @@
+"""Throttling per token, per user and per client address; 429 with Retry-After; Redis down."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from flags.api.ratelimit import RateLimiter, limiter
+from flags.models import Flag
+from flags.tests.api.conftest import ALL_FLAG_PERMS, Api, error_of, make_flag, make_user
+
+pytestmark = pytest.mark.django_db
+BASE = "/api/v1/features/"
+HIGH = "100000/min"
+
+
+def _rates(**low: str) -> dict[str, Any]:
+    """REST_FRAMEWORK with every rate high except the ones given (e.g. token_read="2/min")."""
+    rates = {key: HIGH for key in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]}
+    rates.update({key.replace("_", "."): value for key, value in low.items()})
+    return {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+
+def test_token_read__over_rate__429_with_retry_after(api_for: Callable[..., Api]) -> None:
+    make_flag("hub")
+    user = make_user("svc", ("view_flag",))
+    first, second = api_for(user, "read"), api_for(user, "read")
+    with override_settings(REST_FRAMEWORK=_rates(token_read="2/min")):
+        assert [first.get(f"{BASE}hub").status_code for _ in range(2)] == [200, 200]
+        refused = first.get(f"{BASE}hub")
+        other_token = second.get(f"{BASE}hub")
+
+    assert refused.status_code == 429
+    assert error_of(refused)["code"] == "throttled"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert other_token.status_code == 200  # the quota is per token
+
+
+def test_user__quota_shared_by_their_tokens(api_for: Callable[..., Api]) -> None:
+    make_flag("hub")
+    user = make_user("svc", ("view_flag",))
+    first, second = api_for(user, "read"), api_for(user, "read")
+    with override_settings(REST_FRAMEWORK=_rates(user_read="2/min")):
+        codes = [api.get(f"{BASE}hub").status_code for api in (first, second, first, second)]
+    assert codes == [200, 200, 429, 429]
+
+
+def test_writes__counted_apart_from_reads_and_refused_over_rate(admin_api: Api) -> None:
+    make_flag("hub")
+    with override_settings(REST_FRAMEWORK=_rates(token_write="1/min")):
+        assert admin_api.post(f"{BASE}hub/rollout/10").status_code == 200
+        refused = admin_api.post(f"{BASE}hub/rollout/20")
+        read = admin_api.get(f"{BASE}hub")
+    assert refused.status_code == 429 and "Retry-After" in refused
+    assert read.status_code == 200
+    assert Flag.objects.get(name="hub").rollout_percentage == 10
+
+
+def test_address__forged_x_forwarded_for__gets_no_fresh_quota(api_for: Callable[..., Api]) -> None:
+    make_flag("hub")
+    apis = [api_for(make_user(f"u{i}", ("view_flag",)), "read") for i in range(3)]
+    with override_settings(REST_FRAMEWORK=_rates(address_read="2/min")):
+        codes = [
+            api.get(f"{BASE}hub", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code
+            for i, api in enumerate(apis)
+        ]
+    assert codes == [200, 200, 429]  # no proxy configured: REMOTE_ADDR counts
+
+
+def test_address__behind_one_trusted_proxy__counts_the_address_it_saw(
+    api_for: Callable[..., Api],
+) -> None:
+    make_flag("hub")
+    apis = [api_for(make_user(f"u{i}", ("view_flag",)), "read") for i in range(4)]
+    config = {**_rates(address_read="2/min"), "NUM_PROXIES": 1}
+    with override_settings(REST_FRAMEWORK=config):
+        # The client forges the left part; our proxy appends the address it really saw.
+        forged = [
+            api.get(f"{BASE}hub", HTTP_X_FORWARDED_FOR=f"10.9.9.{i}, 198.51.100.7").status_code
+            for i, api in enumerate(apis[:3])
+        ]
+        another_client = apis[3].get(f"{BASE}hub", HTTP_X_FORWARDED_FOR="198.51.100.8")
+    assert forged == [200, 200, 429]
+    assert another_client.status_code == 200
+
+
+def test_unknown_tokens__login_rate_per_address__429() -> None:
+    from django.test import Client
+
+    with override_settings(REST_FRAMEWORK=_rates(login="3/min")):
+        codes = [
+            Client().get(f"{BASE}hub", HTTP_AUTHORIZATION=f"Bearer lhk_guess{i}").status_code
+            for i in range(5)
+        ]
+    assert codes == [401, 401, 401, 429, 429]
+
+
+def test_lenient_counts__shared_between_processes_through_the_cache() -> None:
+    """Two limiters (two worker processes) share one quota once they sync."""
+    first, second = RateLimiter(), RateLimiter()
+    allowed = [
+        limiter_.hit_lenient("k", 100, 60).allowed
+        for _ in range(60)
+        for limiter_ in (first, second)
+    ]
+    assert allowed.count(True) <= 100 + 2 * 2  # at most one batch (limit // 50) over per process
+    assert allowed[-1] is False
+
+
+# Redis down: our own server on a free port, stopped by PID.
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def own_redis() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("LLMHUB_REQUIRE_SERVICES") == "1":
+            pytest.fail("redis-server is required for the Redis-down test")
+        pytest.skip("needs redis-server")
+    port = _free_port()
+    args = [binary, "--port", str(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield process, port
+    if process.poll() is None:
+        process.kill()
+    process.wait(timeout=10)
+
+
+@pytest.mark.redis
+def test_redis_down__writes_fail_closed_reads_fail_open(
+    own_redis: tuple[subprocess.Popen[bytes], int], api_for: Callable[..., Api]
+) -> None:
+    process, port = own_redis
+    caches = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+    }
+    make_flag("hub", rollout_percentage=100)
+    api = api_for(make_user("ops", ALL_FLAG_PERMS), "write")
+    with override_settings(CACHES=caches):
+        assert api.get(f"{BASE}hub").status_code == 200  # warm: token cached in the process
+        assert api.post(f"{BASE}hub/rollout/90").status_code == 200
+
+        process.kill()  # our own server, by PID
+        process.wait(timeout=10)
+        limiter.reset()  # forget the healthy state: the next hit must find out
+
+        write = api.post(f"{BASE}hub/rollout/80")
+        read = api.get(f"{BASE}hub?user_id=bob")
+        new_token = api_for(make_user("late", ("view_flag",)), "read").get(f"{BASE}hub")
+
+    assert write.status_code == 503
+    assert error_of(write)["code"] == "throttle_unavailable"
+    assert int(write["Retry-After"]) >= 1
+    assert Flag.objects.get(name="hub").rollout_percentage == 90  # nothing written
+    assert read.status_code == 200  # reads keep working, counted per process
+    assert new_token.status_code == 503  # an unseen credential is not checked uncounted
