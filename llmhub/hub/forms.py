@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from llmhub.hub.errors import HubValidationError
@@ -36,7 +38,9 @@ class ProviderKeyAddForm(forms.Form):
 
 
 class ProviderKeyRotateForm(forms.Form):
-    key = forms.ModelChoiceField(queryset=ProviderKey.objects.select_related("provider"))
+    key = forms.ModelChoiceField(
+        queryset=ProviderKey.objects.select_related("provider"), widget=forms.HiddenInput
+    )
     secret = secret_field()
 
 
@@ -67,7 +71,16 @@ class TierRuleForm(forms.Form):
 
 
 class TierRuleEditForm(TierRuleForm):
-    rule = forms.ModelChoiceField(queryset=TierRule.objects.select_related("tier"))
+    """A rule stays in its tier: both are hidden fields (which also keeps a page of rules from
+    querying the tiers once per row)."""
+
+    rule = forms.ModelChoiceField(
+        queryset=TierRule.objects.select_related("tier"), widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["tier"].widget = forms.HiddenInput()
 
 
 class TierRuleDeleteForm(forms.Form):

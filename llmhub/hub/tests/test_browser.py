@@ -50,6 +50,13 @@ def log_in(page: Any, base: str, username: str) -> None:
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_url(f"{base}{HUB}")
+    settle(page)
+
+
+def settle(page: Any) -> None:
+    """Wait until the page's requests (the load-time beacon too) are done before the test
+    touches the database: SQLite's shared in-memory test database locks tables, not rows."""
+    page.wait_for_load_state("networkidle")
 
 
 def eventually(check: Callable[[], Any], seconds: float = 5.0) -> Any:
@@ -104,6 +111,7 @@ def test_whitelisted_staff__gets_the_hub__switches_tabs_adds_a_key_toggles_a_mod
     page.fill("#id_secret", SECRET)
     page.click("form.grid-form button[type=submit]")
     page.wait_for_url(f"{base}{HUB}keys/")
+    settle(page)
     assert "sk-an…wxyz" in page.inner_text("table")
     assert SECRET not in page.content()
     assert ProviderKey.objects.get(label="production").secret == SECRET
@@ -114,6 +122,7 @@ def test_whitelisted_staff__gets_the_hub__switches_tabs_adds_a_key_toggles_a_mod
     page.click("form.filters button[type=submit]")
     page.click('button[aria-label="Disable openai/gpt-4o"]')
     page.wait_for_url(re.compile(r".*/models/\?q=gpt-4o$"))
+    settle(page)
     assert page.locator('tr[data-model="openai/gpt-4o"] .badge').inner_text() == "disabled"
     assert LLMModel.objects.get(model_id="openai/gpt-4o").enabled is False
     page.click('button[aria-label="Enable openai/gpt-4o"]')
@@ -123,6 +132,11 @@ def test_whitelisted_staff__gets_the_hub__switches_tabs_adds_a_key_toggles_a_mod
     screenshot(page, "hub-rules")
     page.goto(f"{base}{HUB}usage/")
     screenshot(page, "hub-usage")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto(f"{base}{HUB}rules/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways page
+    screenshot(page, "hub-rules-phone")
+    settle(page)
 
     # then the visits, the tab switches, the actions and the load times are stored
     mine = Event.objects.filter(user_id="hubtester")
@@ -154,6 +168,7 @@ def test_staff_outside_the_rollout__gets_the_old_pages(
     page.goto(f"{base}{HUB}rules/")
     assert page.url.endswith(f"{HUB}old/routing/")
     assert page.locator("h1").inner_text() == "Routing"
+    settle(page)
     views = Event.objects.filter(user_id="oldtimer", event_type="page_view")
     assert set(views.values_list("cohort", flat=True)) == {"old_pages"}
     assert set(views.values_list("page", flat=True)) == {"old_providers", "old_routing"}
@@ -172,6 +187,7 @@ def test_admin_disables_the_flag__next_load_serves_the_old_pages(
     page.reload()
     assert page.locator('[role="tablist"]').count() == 0
     assert page.locator("h1").inner_text() == "Providers & keys"
+    settle(page)
 
     # when the admin rolls back to the version that let the user in: the hub is back
     flag_rollback(name="unified_llm_hub", version=1, actor=Actor.for_user(admin), source="admin")
@@ -179,6 +195,7 @@ def test_admin_disables_the_flag__next_load_serves_the_old_pages(
     assert page.locator("#try-new-hub").is_visible()
     page.click("#try-new-hub")
     assert page.locator('[role="tablist"]').is_visible()
+    settle(page)
 
     cohorts = list(
         Event.objects.filter(user_id="hubtester", event_type="page_view")

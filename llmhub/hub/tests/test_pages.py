@@ -133,7 +133,7 @@ def test_key_rotate_and_delete__through_the_keys_tab(staff: Client) -> None:
     assert ProviderKey.objects.get(pk=key.pk).secret == new
     bad = staff.post(f"{HUB}keys/", {"action": "rotate", "key": key.pk, "secret": "short"})
     assert bad.status_code == 400 and "at least 16 characters" in html(bad)
-    assert re.search(r"<details open>", html(bad))
+    assert f'id="rotate-{key.pk}"' in html(bad)  # the row's form stays open with the error
     staff.post(f"{HUB}keys/", {"action": "delete", "key": key.pk})
     assert not ProviderKey.objects.exists()
     gone = staff.post(f"{HUB}keys/", {"action": "delete", "key": key.pk})
@@ -263,3 +263,22 @@ def test_old_pages__accept_the_same_actions(staff: Client) -> None:
     response = staff.post(f"{HUB}old/providers/", data)
     assert response.url == f"{HUB}old/providers/"
     assert Event.objects.get(action="key_added").cohort == "old_pages"
+
+
+@override_flag("unified_llm_hub", active=True)
+def test_edit_link__opens_that_rule_form_only__filled_in(staff: Client) -> None:
+    rule = TierRule.objects.get(tier__slug="trial", pattern="ollama/*")
+    page = html(staff.get(f"{HUB}rules/", {"edit": rule.pk}))
+    assert page.count('name="action" value="update"') == 1
+    form = page[page.index(f'id="rule-{rule.pk}"') :]
+    assert 'value="ollama/*"' in form and 'value="2048"' in form and 'value="trial"' in form
+
+
+@override_flag("unified_llm_hub", active=True)
+def test_rotate_link__opens_that_key_form_only(staff: Client) -> None:
+    anthropic = tier_provider("anthropic")
+    first = provider_key_add(provider=anthropic, label="a", secret=SECRET, actor=None)
+    provider_key_add(provider=anthropic, label="b", secret=SECRET, actor=None)
+    page = html(staff.get(f"{HUB}keys/", {"rotate": first.pk}))
+    assert page.count('name="action" value="rotate"') == 1
+    assert f'id="rotate-{first.pk}"' in page

@@ -29,13 +29,19 @@ from llmhub.hub.usage import usage_summary
 Bound = dict[str, forms.Form]
 
 
+def _opened(request: HttpRequest, param: str, bound: Bound, prefix: str) -> set[str]:
+    """Rows whose inline form is shown: the one a link asked for (`?rotate=3`, `?edit=7`) and
+    any that failed validation. Rendering one form per row on every load would cost more than
+    the rest of the page."""
+    return {request.GET.get(param, "")} | {
+        name.removeprefix(prefix) for name in bound if name.startswith(prefix)
+    }
+
+
 def keys_panel(request: HttpRequest, bound: Bound) -> dict[str, Any]:
+    opened = _opened(request, "rotate", bound, "key_rotate:")
     keys = [
-        (
-            key,
-            bound.get(f"key_rotate:{key.pk}")
-            or ProviderKeyRotateForm(initial={"key": key.pk}, auto_id=f"id_rotate{key.pk}_%s"),
-        )
+        (key, _rotate_form(key.pk, bound) if str(key.pk) in opened else None)
         for key in provider_key_list()
     ]
     return {
@@ -44,6 +50,12 @@ def keys_panel(request: HttpRequest, bound: Bound) -> dict[str, Any]:
         "key_add_form": bound.get("key_add") or ProviderKeyAddForm(),
         "key_orphan_errors": _orphan_errors(bound, "key_rotate:", {str(key.pk) for key, _ in keys}),
     }
+
+
+def _rotate_form(pk: int, bound: Bound) -> forms.Form:
+    return bound.get(f"key_rotate:{pk}") or ProviderKeyRotateForm(
+        initial={"key": pk}, auto_id=f"id_rotate{pk}_%s"
+    )
 
 
 def _orphan_errors(bound: Bound, prefix: str, shown: set[str]) -> list[str]:
@@ -77,9 +89,17 @@ def rules_panel(request: HttpRequest, bound: Bound) -> dict[str, Any]:
     tiers = list(tier_list())
     rules = list(tier_rule_list())
     shown = {str(rule.pk) for rule in rules}
+    opened = _opened(request, "edit", bound, "rule_edit:")
     return {
         "tiers": [
-            (tier, [(rule, _rule_form(rule, bound)) for rule in rules if rule.tier_id == tier.pk])
+            (
+                tier,
+                [
+                    (rule, _rule_form(rule, bound) if str(rule.pk) in opened else None)
+                    for rule in rules
+                    if rule.tier_id == tier.pk
+                ],
+            )
             for tier in tiers
         ],
         "rule_form": bound.get("rule_create") or TierRuleForm(auto_id="id_new_rule_%s"),
