@@ -76,7 +76,12 @@ def test_seed__unknown_seeder__is_refused() -> None:
 
 def test_seed__registered_seeder__runs_after_the_defaults() -> None:
     order: list[str] = []
-    seed.register_seeder("extra", lambda: order.append(str(Tier.objects.count())) or "extra ok")
+
+    def extra() -> str:
+        order.append(str(Tier.objects.count()))
+        return "extra ok"
+
+    seed.register_seeder("extra", extra)
     try:
         output = run()
     finally:
