@@ -281,3 +281,10 @@ def test_rotate_link__opens_that_key_form_only(staff: Client) -> None:
     page = html(staff.get(f"{HUB}keys/", {"rotate": first.pk}))
     assert page.count('name="action" value="rotate"') == 1
     assert f'id="rotate-{first.pk}"' in page
+
+
+@override_flag("unified_llm_hub", active=False)
+def test_root_serving_the_old_page__posts_its_forms_to_the_old_page_url(staff: Client) -> None:
+    page = html(staff.get(HUB))
+    actions = set(re.findall(r'<form method="post" action="([^"]+)"', page))
+    assert actions == {f"{HUB}old/providers/", "/admin/logout/"}

@@ -122,6 +122,7 @@ def _render_old(
     context: dict[str, Any] = {
         "old_pages": OLD_PAGES_TITLES,
         "active_page": page,
+        "page_url": reverse("hub:old", args=[page]),
         "page_name": f"old_{page}",
         "cohort": OLD_PAGES,
         "action_error": error,
