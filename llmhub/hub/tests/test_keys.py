@@ -168,3 +168,16 @@ def test_production_settings__encryption_keys__are_required(keys: str, starts: b
     assert (result.returncode == 0) is starts
     if not starts:
         assert "PROVIDER_KEY_ENCRYPTION_KEYS must be set in production" in result.stderr
+
+
+def test_system_check__malformed_encryption_key__is_an_error() -> None:
+    from llmhub.hub.checks import check_provider_key_encryption
+
+    good = Fernet.generate_key().decode()
+    with override_settings(PROVIDER_KEY_ENCRYPTION_KEYS=[good, "oops"]):
+        errors = check_provider_key_encryption()
+    assert [(error.id, error.msg) for error in errors] == [
+        ("hub.E001", "PROVIDER_KEY_ENCRYPTION_KEYS entry 2 is not a Fernet key.")
+    ]
+    with override_settings(PROVIDER_KEY_ENCRYPTION_KEYS=[good]):
+        assert check_provider_key_encryption() == []
