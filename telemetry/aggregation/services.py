@@ -43,13 +43,17 @@ def summaries_aggregate_closed(*, now: datetime | None = None) -> list[RunResult
     return [_aggregate_received(bucket, cutoff=cutoff, now=now) for bucket in BUCKETS]
 
 
-def summaries_rebuild(*, since: datetime, until: datetime) -> list[RunResult]:
+def summaries_rebuild(
+    *, since: datetime, until: datetime, bucket_sizes: Sequence[str] | None = None
+) -> list[RunResult]:
     """Recompute every bucket overlapping [since, until) from raw events (backfill).
 
     The fill state is not moved: the regular runs go on from where they were.
     """
     results = []
     for bucket in BUCKETS:
+        if bucket_sizes is not None and bucket.size not in bucket_sizes:
+            continue
         low, high = bucket.floor(since), bucket.ceil(until)
         with transaction.atomic():
             dialect = _locked_dialect(bucket)

@@ -1,0 +1,239 @@
+"""Telemetry throughput: batch ingestion through gunicorn, and aggregating a million events.
+
+    .venv/bin/python bench/telemetry_bench.py [--seconds 10] [--connections 4] [--events 1000000]
+
+Needs PostgreSQL (BENCH_TELEMETRY_DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/llmhub_telemetry_bench, dropped and created afresh), Redis
+(BENCH_TELEMETRY_REDIS_URL, default redis://127.0.0.1:6379/13) and wrk (`apt-get install -y wrk`).
+
+1. Ingestion: gunicorn with 2 sync workers; wrk posts batches of 100 new page_view events
+   (unique ids generated in Lua) to POST /api/v1/telemetry/events with a session cookie and
+   CSRF token, as a browser would. Events/s = rows stored / seconds. Target >= 5,000.
+2. Aggregation: N events (default 1,000,000) generated in PostgreSQL with INSERT ... SELECT
+   generate_series over 24 hours and 2 x 6 x 3 x 2 x 5 dimension values, then timed:
+   the backfill service per bucket size (minute, hour) and the scheduled service's first run
+   (which finds every bucket as new). Target < 20 s for all of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATABASE_URL = os.environ.get(
+    "BENCH_TELEMETRY_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/llmhub_telemetry_bench"
+)
+REDIS_URL = os.environ.get("BENCH_TELEMETRY_REDIS_URL", "redis://127.0.0.1:6379/13")
+HIGH = "100000000/min"  # throttling stays on (its cost is measured), its limits out of reach
+URL = "/api/v1/telemetry/events"
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="llmhub.settings.local",
+        DJANGO_DEBUG="false",  # DEBUG would record every query
+        DATABASE_URL=DATABASE_URL,
+        REDIS_URL=REDIS_URL,
+        CELERY_TASK_ALWAYS_EAGER="true",
+        TELEMETRY_BACKGROUND_FLUSH="true",
+    )
+    for scope in ("TOKEN", "USER", "ADDRESS"):
+        for kind in ("READ", "WRITE"):
+            env[f"API_RATE_{scope}_{kind}"] = HIGH
+    return env
+
+
+def _fresh_database() -> None:
+    import psycopg
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    admin = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _setup() -> tuple[str, str]:
+    """Migrate and sign a user in; returns (session key, CSRF secret)."""
+    os.environ.update(_environment())
+    import django
+
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import User
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    user = User.objects.create_user("bench", password=secrets.token_urlsafe(16))
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    assert session.session_key is not None
+    return session.session_key, secrets.token_hex(16)  # 32 characters: an unmasked secret
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_gunicorn(port: int, log: Path) -> subprocess.Popen[bytes]:
+    gunicorn = str(ROOT / ".venv" / "bin" / "gunicorn")
+    args = [gunicorn, "llmhub.wsgi:application", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
+    out = log.open("wb")  # every event is also a JSON log line: written, as in production
+    process = subprocess.Popen(args, cwd=ROOT, env=_environment(), stdout=out, stderr=out)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=1).read()
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("gunicorn did not answer within 30 s")
+
+
+LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Cookie"] = "sessionid=%(session)s; csrftoken=%(csrf)s"
+wrk.headers["X-CSRFToken"] = "%(csrf)s"
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local counter = 0
+request = function()
+  local parts = {}
+  for i = 1, 100 do
+    counter = counter + 1
+    parts[i] = string.format(
+      '{"event_id":"%(run)s-%%04x-4000-8000-%%012x","type":"page_view",' ..
+      '"occurred_at":"%(at)s","page":"llm-hub","tab":"keys","cohort":"new_hub",' ..
+      '"duration_ms":%%d,"properties":{"n":%%d}}', tid, counter, counter %% 900, i)
+  end
+  return wrk.format(nil, nil, nil, '{"events":[' .. table.concat(parts, ",") .. ']}')
+end
+"""
+
+
+def _stored_events() -> int:
+    from telemetry.models import Event
+
+    return Event.objects.filter(event_type="page_view").count()
+
+
+def bench_ingestion(seconds: int, connections: int) -> tuple[float, int, str]:
+    session, csrf = _setup()
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "batch.lua"
+        at = datetime.now(UTC).isoformat()
+        values = {"session": session, "csrf": csrf, "run": secrets.token_hex(4), "at": at}
+        script.write_text(LUA % values)
+        server = _start_gunicorn(port, Path(tmp) / "gunicorn.log")
+        try:
+            wrk = [shutil.which("wrk") or "wrk", "-t2", f"-c{connections}", "-s", str(script)]
+            url = f"http://127.0.0.1:{port}{URL}"
+            subprocess.run([*wrk, "-d2s", url], check=True, capture_output=True)  # warm up
+            before = _stored_events()
+            started = time.monotonic()
+            out = subprocess.run(
+                [*wrk, f"-d{seconds}s", url], check=True, capture_output=True, text=True
+            )
+            elapsed = time.monotonic() - started
+            stored = _stored_events() - before
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    bad = [line for line in out.stdout.splitlines() if "Non-2xx" in line]
+    return stored / elapsed, stored, bad[0].strip() if bad else "all 202"
+
+
+GENERATE = """
+INSERT INTO telemetry_event (event_id, event_type, occurred_at, received_at, user_id,
+    session_id, request_id, page, tab, feature, action, flag, cohort, duration_ms, status,
+    path, method, properties)
+SELECT gen_random_uuid(),
+       (ARRAY['page_view','api_call','error','performance','feature_usage'])[1 + i %% 5],
+       %(start)s + i * interval '86 milliseconds', %(start)s + i * interval '86 milliseconds',
+       'user' || (i %% 5000), '', '',
+       (ARRAY['hub','providers','keys','models','tiers','usage'])[1 + (i / 5) %% 6],
+       (ARRAY['','keys','models'])[1 + (i / 30) %% 3], '', '',
+       (ARRAY['','unified_llm_hub'])[1 + (i / 7) %% 2],
+       (ARRAY['new_hub','old_pages'])[1 + (i / 3) %% 2],
+       CASE WHEN i %% 4 = 0 THEN NULL ELSE random() * 1000 END,
+       (ARRAY[200,200,200,404,500])[1 + (i / 11) %% 5], '', '', '{}'::jsonb
+FROM generate_series(1, %(n)s) AS i
+"""
+
+
+def bench_aggregation(events: int) -> dict[str, float]:
+    from django.db import connection
+
+    from telemetry.aggregation.services import summaries_aggregate_closed, summaries_rebuild
+    from telemetry.models import AggregationState, Event, EventSummary
+
+    Event.objects.all().delete()
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=26)
+    with connection.cursor() as cursor:
+        cursor.execute(GENERATE, {"start": start, "n": events})
+        cursor.execute("ANALYZE telemetry_event")
+    since, until = start, start + timedelta(hours=25)
+    figures = {}
+    for size in ("minute", "hour"):
+        EventSummary.objects.all().delete()
+        began = time.monotonic()
+        summaries_rebuild(since=since, until=until, bucket_sizes=[size])
+        figures[f"backfill by {size}"] = time.monotonic() - began
+    EventSummary.objects.all().delete()
+    AggregationState.objects.all().delete()
+    began = time.monotonic()
+    summaries_aggregate_closed()
+    figures["scheduled run, both sizes"] = time.monotonic() - began
+    total = sum(s.count for s in EventSummary.objects.filter(bucket_size="hour"))
+    assert total == events, (total, events)
+    figures["summary rows"] = EventSummary.objects.count()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    args = parser.parse_args()
+    _fresh_database()
+    rate, stored, status = bench_ingestion(args.seconds, args.connections)
+    figures = bench_aggregation(args.events)
+    print(f"\nIngestion: gunicorn 2 workers, wrk {args.connections} connections, batches of 100")
+    print(f"{'events/s':>10} {'stored':>9}  responses        target")
+    print(f"{rate:>10.0f} {stored:>9}  {status:<15}  >= 5,000 events/s")
+    print(f"\nAggregation of {args.events:,} events (PostgreSQL, one INSERT ... SELECT per size)")
+    for name, value in figures.items():
+        unit = "" if name == "summary rows" else " s"
+        print(f"{name:<28} {value:>10.2f}{unit}" if unit else f"{name:<28} {value:>10.0f}")
+    scheduled = figures["scheduled run, both sizes"]
+    print(f"\ntarget: {args.events:,} aggregated in < 20 s: {scheduled:.2f} s (scheduled run)")
+
+
+if __name__ == "__main__":
+    main()
