@@ -145,3 +145,12 @@ def test_access__each_check__is_stored_as_telemetry_for_the_usage_tab(api: Clien
 def test_access__bad_request__records_no_access_check(api: Client) -> None:
     api.get(URL, {"tier": "nope", "model": "x"})
     assert not Event.objects.filter(feature="hub_access_check").exists()
+
+
+@pytest.mark.parametrize(
+    "params", [{"tier": "fr\x00ee", "model": "x"}, {"tier": "free", "model": "a\x00b"}]
+)
+def test_access__nul_byte__is_400_not_500(api: Client, params: dict[str, str]) -> None:
+    response = api.get(URL, params)
+    assert response.status_code == 400
+    assert not Event.objects.filter(feature="hub_access_check").exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -50,6 +51,13 @@ class AccessDecisionSerializer(serializers.Serializer):
 class AccessCheckView(APIView):
     """Any authenticated caller (session or API token; the project's DRF defaults)."""
 
+    @extend_schema(
+        operation_id="hub_access_check",
+        summary="May this tier use this model?",
+        parameters=[AccessQuerySerializer],
+        responses={200: AccessDecisionSerializer},
+        tags=["hub"],
+    )
     def get(self, request: Request) -> Response:
         query = AccessQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
