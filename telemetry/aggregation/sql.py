@@ -49,7 +49,8 @@ class Bucket:
 
 
 BUCKETS = (Bucket("minute", 60), Bucket("hour", 3600))
-_SQLITE_FORMAT = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00"}
+# '%%': the SQL goes through Django's "%s" parameter style, where a literal % is doubled.
+_SQLITE_FORMAT = {"minute": "%%Y-%%m-%%d %%H:%%M:00", "hour": "%%Y-%%m-%%d %%H:00:00"}
 
 
 class Dialect:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from telemetry.aggregation import services
 from telemetry.aggregation.services import summaries_aggregate_closed, summaries_rebuild
@@ -91,6 +92,15 @@ def test_aggregate__closed_buckets__match_a_python_reference(size: str) -> None:
     summaries_aggregate_closed(now=NOW)
     # then
     _assert_same(_stored(size), _expected(size))
+
+
+def test_aggregate__one_insert_select_per_bucket_size__the_database_groups() -> None:
+    _seed(600, start=NOW - timedelta(hours=3), spread_minutes=150)
+    with CaptureQueriesContext(connection) as queries:  # also formats every SQL for the log
+        summaries_aggregate_closed(now=NOW)
+    inserts = [q["sql"] for q in queries if 'INSERT INTO "telemetry_eventsummary"' in q["sql"]]
+    assert len(inserts) == 2
+    assert all("GROUP BY" in sql and "ON CONFLICT" in sql for sql in inserts)
 
 
 def test_aggregate__run_twice__changes_nothing() -> None:
@@ -178,8 +188,6 @@ def test_aggregate__empty_durations__give_no_percentiles() -> None:
 def test_aggregate__postgres__concurrent_runs_stay_exact() -> None:
     """Two runs at once (beat and a backfill) serialise on the advisory lock."""
     import threading
-
-    from django.db import connection
 
     _seed(2000, start=NOW - timedelta(hours=2), spread_minutes=60)
     errors: list[BaseException] = []

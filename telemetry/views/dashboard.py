@@ -17,20 +17,23 @@ from telemetry.period import PeriodError, period_from_query
 from telemetry.selectors import COHORTS, dashboard_data
 
 
+TITLE = "Telemetry: is the new hub healthy?"
+
+
 @require_GET
 @staff_member_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     try:
         period = period_from_query(request.GET)
     except PeriodError as exc:
-        context: dict[str, Any] = {"error": exc.message, "title": "Telemetry"}
+        context: dict[str, Any] = {"error": exc.message, "title": TITLE}
         return render(request, "telemetry/dashboard.html", context, status=400)
     data = dashboard_data(period)
     rows = [
         {"day": day, **{c: {k: v[i] for k, v in data["cohorts"][c].items()} for c in COHORTS}}
         for i, day in enumerate(data["days"])
     ]
-    context = {"title": "Telemetry", "data": data, "rows": rows}
+    context = {"title": TITLE, "data": data, "rows": rows}
     return render(request, "telemetry/dashboard.html", context)
 
 
