@@ -16,7 +16,6 @@ from telemetry.enqueue import enqueue_on_commit
 from telemetry.period import PeriodError, period_from_query
 from telemetry.selectors import COHORTS, dashboard_data
 
-
 TITLE = "Telemetry: is the new hub healthy?"
 
 
