@@ -220,13 +220,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--only", choices=["ingestion", "aggregation"])
     args = parser.parse_args()
     _fresh_database()
-    rate, stored, status = bench_ingestion(args.seconds, args.connections)
+    if args.only != "aggregation":
+        rate, stored, status = bench_ingestion(args.seconds, args.connections)
+        print(f"\nIngestion: gunicorn 2 workers, wrk {args.connections} connections, batches of 100")
+        print(f"{'events/s':>10} {'stored':>9}  responses        target")
+        print(f"{rate:>10.0f} {stored:>9}  {status:<15}  >= 5,000 events/s")
+    if args.only == "ingestion":
+        return
+    if args.only == "aggregation":
+        _setup()
     figures = bench_aggregation(args.events)
-    print(f"\nIngestion: gunicorn 2 workers, wrk {args.connections} connections, batches of 100")
-    print(f"{'events/s':>10} {'stored':>9}  responses        target")
-    print(f"{rate:>10.0f} {stored:>9}  {status:<15}  >= 5,000 events/s")
     print(f"\nAggregation of {args.events:,} events (PostgreSQL, one INSERT ... SELECT per size)")
     for name, value in figures.items():
         unit = "" if name == "summary rows" else " s"
