@@ -14,4 +14,4 @@ _production = os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith(".production
 if settings.LLMHUB_BENCH_VIEWS and not _production:
     from flags.api.bench_views import bare
 
-    urlpatterns.append(path("bench/bare", bare, name="bench_bare"))
+    urlpatterns.append(path("api/bench/bare", bare, name="bench_bare"))

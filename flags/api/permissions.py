@@ -26,11 +26,19 @@ def token_of(request: Request) -> TokenIdentity | None:
     return auth if isinstance(auth, TokenIdentity) else None
 
 
-def is_privileged(request: Request) -> bool:
+def has_flag_perm(request: Request, codename: str) -> bool:
+    token = token_of(request)
+    perm = f"flags.{codename}_flag"
+    if token is not None:
+        return token.has_perm(perm)
     user = request.user
-    if user is None or not user.has_perm("flags.view_flag"):
+    return user is not None and bool(user.has_perm(perm))
+
+
+def is_privileged(request: Request) -> bool:
+    if not has_flag_perm(request, "view"):
         return False
-    return token_of(request) is not None or bool(user.is_staff)
+    return token_of(request) is not None or bool(request.user.is_staff)
 
 
 def require_privileged(request: Request, what: str) -> None:
@@ -41,8 +49,8 @@ def require_privileged(request: Request, what: str) -> None:
         )
 
 
-def _require_perm(user: Any, codename: str) -> None:
-    if not user.has_perm(f"flags.{codename}_flag"):
+def _require_perm(request: Request, codename: str) -> None:
+    if not has_flag_perm(request, codename):
         raise PermissionDenied(f"Your account lacks the permission flags.{codename}_flag.")
 
 
@@ -58,9 +66,9 @@ class FlagPermission(BasePermission):
         if token is not None:
             if needed in WRITE_PERMISSIONS and not token.can_write:
                 raise PermissionDenied("This token is read-only; changing flags needs scope write.")
-            _require_perm(user, "view")
+            _require_perm(request, "view")
         if needed == "view":
             require_privileged(request, "Reading flag configuration")
         elif needed is not None:
-            _require_perm(user, needed)
+            _require_perm(request, needed)
         return True

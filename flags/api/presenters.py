@@ -8,9 +8,12 @@ the flag store loads a new snapshot, so it never outlives what the store knows.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Mapping
 from typing import Any
+
+from django.http import HttpResponse
 
 from flags.models import Flag, FlagChange
 from flags.selectors import flag_config, flag_get
@@ -60,6 +63,24 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+def json_response(
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> HttpResponse:
+    """A plain JSON response for the hot paths: DRF's Response and renderer cost ~25 µs more.
+
+    `body` must hold JSON types only (the cached configs keep their dates as ISO strings).
+    """
+    content = json.dumps(body, separators=(",", ":"))
+    return HttpResponse(content, status=status, headers=headers, content_type="application/json")
+
+
+def _json_safe(config: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: value.isoformat().replace("+00:00", "Z") if hasattr(value, "isoformat") else value
+        for key, value in config.items()
+    }
+
+
 class _ConfigCache:
     def __init__(self) -> None:
         self._entries: dict[tuple[str, int], dict[str, Any]] = {}
@@ -78,7 +99,7 @@ class _ConfigCache:
             flag = flag_get(name=snapshot.name)
             if flag is None:
                 return None
-            config = flag_representation(flag)
+            config = _json_safe(flag_representation(flag))
             self._entries[(flag.name, flag.version)] = config
         return config
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
@@ -20,6 +21,7 @@ from flags.api.presenters import (
     etag,
     evaluation_representation,
     flag_representation,
+    json_response,
 )
 from flags.api.serializers import (
     TAG_PATTERN,
@@ -62,17 +64,17 @@ class FlagEvaluateMixin:
         parameters=[OpenApiParameter("user_id", OpenApiTypes.STR, required=False)],
         responses={200: EvaluationOutput},
     )
-    def get(self, request: Request, name: str) -> Response:
+    def get(self, request: Request, name: str) -> HttpResponse:
         subject = _subject_for(request, request.query_params.get("user_id"))
         result = client.evaluate(name, subject)
         if result.reason == Reason.FLAG_NOT_FOUND:
             raise FlagNotFound(name)
         snapshot = store.get(name)
         if snapshot is None or not is_privileged(request):
-            return Response(evaluation_representation(result))
+            return json_response(evaluation_representation(result))
         config = config_for(snapshot)
         headers = {"ETag": etag(config["version"])} if config else None
-        return Response(evaluation_representation(result, config), headers=headers)
+        return json_response(evaluation_representation(result, config), headers=headers)
 
 
 def _tags(raw: str | None) -> list[str]:

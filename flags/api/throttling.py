@@ -1,4 +1,4 @@
-"""Throttles per API token, per user and per client address (DRF's defaults for every view).
+"""Throttling per API token, per user and per client address (DRF's default for every view).
 
 Each counts reads and writes separately. Writes are counted strictly in the shared cache and
 refused with 503 when it is unavailable (fail closed); reads are counted leniently and keep
@@ -17,7 +17,7 @@ from rest_framework.throttling import BaseThrottle
 
 from flags.api.auth import client_address
 from flags.api.exceptions import ThrottleUnavailable
-from flags.api.ratelimit import CounterUnavailable, limiter, parse_rate
+from flags.api.ratelimit import CounterUnavailable, Verdict, limiter, parse_rate
 from flags.api.token_services import TokenIdentity
 
 
@@ -28,57 +28,47 @@ def request_kind(request: Request, view: Any) -> str:
     return "read" if request.method in SAFE_METHODS else "write"
 
 
-class _ScopedThrottle(BaseThrottle):
-    scope = ""
+def _idents(request: Request) -> list[tuple[str, str]]:
+    """(scope, identity) pairs this request is counted under."""
+    idents = [("address", client_address(request))]
+    auth = request.auth
+    if isinstance(auth, TokenIdentity):
+        idents.append(("token", str(auth.token_id)))
+    user = request.user
+    if user is not None and user.is_authenticated:
+        idents.append(("user", str(user.pk)))
+    return idents
+
+
+class ApiRateThrottle(BaseThrottle):
+    """One throttle for the three scopes (one pass instead of three classes: it is per request)."""
 
     def __init__(self) -> None:
         self._wait: int | None = None
 
-    def ident(self, request: Request) -> str | None:
-        raise NotImplementedError
-
     def allow_request(self, request: Request, view: Any) -> bool:
-        ident = self.ident(request)
-        if ident is None:
-            return True
         kind = request_kind(request, view)
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(f"{self.scope}.{kind}")
-        if not rate:
-            return True
-        limit, period = parse_rate(rate)
-        key = f"{self.scope}.{kind}:{ident}"
+        rates = api_settings.DEFAULT_THROTTLE_RATES
+        refused = 0
+        for scope, ident in _idents(request):
+            rate = rates.get(f"{scope}.{kind}")
+            if not rate:
+                continue
+            limit, period = parse_rate(rate)
+            verdict = self._hit(f"{scope}.{kind}:{ident}", limit, period, kind)
+            if not verdict.allowed:
+                refused = max(refused, verdict.retry_after)
+        self._wait = refused or None
+        return not refused
+
+    @staticmethod
+    def _hit(key: str, limit: int, period: int, kind: str) -> Verdict:
         if kind == "read":
-            verdict = limiter.hit_lenient(key, limit, period)
-        else:
-            try:
-                verdict = limiter.hit_strict(key, limit, period)
-            except CounterUnavailable:
-                raise ThrottleUnavailable() from None
-        self._wait = verdict.retry_after
-        return verdict.allowed
+            return limiter.hit_lenient(key, limit, period)
+        try:
+            return limiter.hit_strict(key, limit, period)
+        except CounterUnavailable:
+            raise ThrottleUnavailable() from None
 
     def wait(self) -> float | None:
         return self._wait
-
-
-class TokenThrottle(_ScopedThrottle):
-    scope = "token"
-
-    def ident(self, request: Request) -> str | None:
-        auth = request.auth
-        return str(auth.token_id) if isinstance(auth, TokenIdentity) else None
-
-
-class UserThrottle(_ScopedThrottle):
-    scope = "user"
-
-    def ident(self, request: Request) -> str | None:
-        user = request.user
-        return str(user.pk) if user is not None and user.is_authenticated else None
-
-
-class AddressThrottle(_ScopedThrottle):
-    scope = "address"
-
-    def ident(self, request: Request) -> str | None:
-        return client_address(request)

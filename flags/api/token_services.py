@@ -31,11 +31,17 @@ class TokenIdentity:
     prefix: str
     label: str
     scope: str
-    user: Any  # the Django user, with its permissions already loaded
+    user: Any  # the Django user
+    # The user's permissions when the token was loaded ("*" for a superuser): checking them is
+    # a set lookup, where `user.has_perm` walks the authentication backends every time.
+    permissions: frozenset[str]
 
     @property
     def can_write(self) -> bool:
         return self.scope == ApiToken.Scope.WRITE
+
+    def has_perm(self, perm: str) -> bool:
+        return perm in self.permissions or "*" in self.permissions
 
     @property
     def audit_label(self) -> str:
@@ -75,9 +81,10 @@ def _load(key_hash: str) -> TokenIdentity | None:
     )
     if token is None or not token.user.is_active:
         return None
-    token.user.get_all_permissions()  # fills the backend's per-user permission cache now
+    user = token.user
+    permissions = frozenset({"*"} if user.is_superuser else user.get_all_permissions())
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-    return TokenIdentity(token.pk, token.prefix, token.label, token.scope, token.user)
+    return TokenIdentity(token.pk, token.prefix, token.label, token.scope, user, permissions)
 
 
 class TokenCache:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ParseError
@@ -19,6 +20,7 @@ from rest_framework.response import Response
 
 from flags import client
 from flags.api.common import FlagAPIView
+from flags.api.presenters import json_response
 from flags.ofrep.mapping import bulk_etag, etag_matches, ofrep_success
 from flags.ofrep.serializers import (
     BulkFailureOutput,
@@ -79,7 +81,7 @@ class OfrepEvaluateView(_OfrepView):
             404: OpenApiResponse(EvaluationFailureOutput, description="FLAG_NOT_FOUND"),
         },
     )
-    def post(self, request: Request, key: str) -> Response:
+    def post(self, request: Request, key: str) -> HttpResponse:
         try:
             subject, attributes, _ = _context(request)
         except ContextError as exc:
@@ -90,7 +92,7 @@ class OfrepEvaluateView(_OfrepView):
             details = f"Flag {key!r} was not found."
             body = {"key": key, "errorCode": "FLAG_NOT_FOUND", "errorDetails": details}
             return Response(body, status=status.HTTP_404_NOT_FOUND)
-        return Response(ofrep_success(result, store.get(key)))
+        return json_response(ofrep_success(result, store.get(key)))
 
 
 class OfrepBulkView(_OfrepView):
@@ -105,7 +107,7 @@ class OfrepBulkView(_OfrepView):
             400: BulkFailureOutput,
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         try:
             subject, attributes, context = _context(request)
         except ContextError as exc:
@@ -119,4 +121,4 @@ class OfrepBulkView(_OfrepView):
             ofrep_success(client.evaluate(name, subject, **attributes), snapshot)
             for name, snapshot in sorted(snapshots.items())
         ]
-        return Response({"flags": flags}, headers={"ETag": tag})
+        return json_response({"flags": flags}, headers={"ETag": tag})

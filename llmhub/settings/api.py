@@ -22,11 +22,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",  # enforces CSRF
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_THROTTLE_CLASSES": [
-        "flags.api.throttling.TokenThrottle",
-        "flags.api.throttling.UserThrottle",
-        "flags.api.throttling.AddressThrottle",
-    ],
+    # Counts each request per client address, per user and per API token.
+    "DEFAULT_THROTTLE_CLASSES": ["flags.api.throttling.ApiRateThrottle"],
     # "<scope>.<read|write>": requests per period. `login` counts credential checks against the
     # database (API tokens this process has not seen valid yet) per client address.
     "DEFAULT_THROTTLE_RATES": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -43,7 +44,7 @@ def _all_patterns() -> list[str]:
     return sorted(set(_patterns(get_resolver().url_patterns)))
 
 
-def _denied(url: str, response) -> bool:  # type: ignore[no-untyped-def]
+def _denied(url: str, response: Any) -> bool:
     if response.status_code in (401, 403):
         return True
     if url.startswith(("/api/", "/ofrep/")):

@@ -181,7 +181,7 @@ def test_enable__flips_only_the_kill_switch(admin_api: Api) -> None:
 
     assert response.status_code == 200
     assert (response.json()["enabled"], response.json()["rollout_percentage"]) == (True, 25)
-    assert FlagChange.objects.filter(flag_name="hub").first().action == "enable"  # type: ignore[union-attr]
+    assert FlagChange.objects.filter(flag_name="hub").first().action == "enable"
 
 
 def test_disable__blocks_everyone(admin_api: Api) -> None:
@@ -263,7 +263,7 @@ def test_rollback__restores_config_as_new_version(admin_api: Api) -> None:
 
     assert response.status_code == 200
     assert (response.json()["rollout_percentage"], response.json()["version"]) == (10, 3)
-    assert FlagChange.objects.filter(flag_name="hub").first().action == "rollback"  # type: ignore[union-attr]
+    assert FlagChange.objects.filter(flag_name="hub").first().action == "rollback"
 
 
 @pytest.mark.parametrize("version", ["99", "99999999999999999999", "x"])

@@ -25,9 +25,10 @@ HIGH = "100000/min"
 
 def _rates(**low: str) -> dict[str, Any]:
     """REST_FRAMEWORK with every rate high except the ones given (e.g. token_read="2/min")."""
-    rates = {key: HIGH for key in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]}
+    current: dict[str, Any] = settings.REST_FRAMEWORK
+    rates = {key: HIGH for key in current["DEFAULT_THROTTLE_RATES"]}
     rates.update({key.replace("_", "."): value for key, value in low.items()})
-    return {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    return {**current, "DEFAULT_THROTTLE_RATES": rates}
 
 
 def test_token_read__over_rate__429_with_retry_after(api_for: Callable[..., Api]) -> None:

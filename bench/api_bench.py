@@ -1,0 +1,256 @@
+"""The flags API under load, beside a bare Django JsonResponse view measured in the same run.
+
+    .venv/bin/python bench/api_bench.py [--seconds 10] [--connections 32]
+
+Starts gunicorn (2 sync workers) on a free port of 127.0.0.1 against PostgreSQL and Redis
+(BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/llmhub_bench, created if missing;
+BENCH_REDIS_URL, default redis://127.0.0.1:6379/11), seeds 20 flags and a token, and runs wrk
+(`apt-get install -y wrk`) against:
+- bare:     GET /api/bench/bare (a JsonResponse through the same middleware; LLMHUB_BENCH_VIEWS=1)
+- evaluate: GET /api/v1/features/bench-07?user_id=<random> with a token (config included)
+- ofrep:    POST /ofrep/v1/evaluate/flags (bulk, 20 flags) with a token
+Printed side by side: requests/s, p50 and p99 latency, share of the bare view's rate, and
+database transactions per request while warm (from pg_stat_database; 0 means no query).
+Targets (issue 3): evaluate >= 75 % of bare, p99 < 15 ms at 32 connections, 0 queries warm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/llmhub_bench"
+)
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+FLAGS = 20
+HIGH = "100000000/min"  # throttling stays on (its cost is measured), its limits out of reach
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="llmhub.settings.local",
+        DJANGO_DEBUG="false",  # DEBUG would record every query
+        DATABASE_URL=DATABASE_URL,
+        REDIS_URL=REDIS_URL,
+        LLMHUB_BENCH_VIEWS="1",
+        LOG_LEVEL="WARNING",
+    )
+    for scope in ("TOKEN", "USER", "ADDRESS"):
+        for kind in ("READ", "WRITE"):
+            env[f"API_RATE_{scope}_{kind}"] = HIGH
+    return env
+
+
+def _create_database() -> None:
+    import psycopg
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    admin = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _seed() -> str:
+    """Migrate, create the bench flags and a fresh token; returns the token."""
+    os.environ.update(_environment())
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import Permission, User
+    from django.core.management import call_command
+
+    from flags import services
+    from flags.actors import Actor
+    from flags.api.token_services import token_create
+
+    call_command("migrate", verbosity=0)
+    for index in range(FLAGS):
+        services.flag_ensure(
+            name=f"bench-{index:02}",
+            defaults={"enabled": True, "rollout_percentage": (index * 5) % 101},
+            actor=Actor.command("api_bench"),
+            source="command",
+        )
+    user, _ = User.objects.get_or_create(username="bench")
+    user.user_permissions.set(Permission.objects.filter(codename__endswith="_flag"))
+    return token_create(username="bench", scope="read", label="api_bench")[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_gunicorn(port: int, worker_class: str) -> subprocess.Popen[bytes]:
+    gunicorn = str(ROOT / ".venv" / "bin" / "gunicorn")
+    args = [gunicorn, "llmhub.wsgi:application", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
+    args += ["--worker-class", worker_class]
+    if worker_class == "gthread":
+        args += ["--threads", "4", "--keep-alive", "5"]
+    process = subprocess.Popen(
+        args, cwd=ROOT, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/bench/bare", timeout=1).read()
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("gunicorn did not answer within 30 s")
+
+
+def _lua(token: str, directory: str) -> dict[str, str]:
+    auth = f'wrk.headers["Authorization"] = "Bearer {token}"\n'
+    scripts = {
+        "bare": "",
+        "evaluate": auth
+        + "request = function()\n"
+        + '  return wrk.format("GET", "/api/v1/features/bench-07?user_id=user-"'
+        + " .. math.random(1, 1000000))\nend\n",
+        "ofrep": auth
+        + 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+        + 'wrk.body = \'{"context": {"targetingKey": "user-42", "plan": "pro"}}\'\n',
+    }
+    paths = {}
+    for name, text in scripts.items():
+        paths[name] = os.path.join(directory, f"{name}.lua")
+        Path(paths[name]).write_text(text)
+    return paths
+
+
+URLS = {
+    "bare": "/api/bench/bare",
+    "evaluate": "/api/v1/features/",
+    "ofrep": "/ofrep/v1/evaluate/flags",
+}
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    db_per_request: float
+
+
+def _ms(text: str) -> float:
+    match = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    if match is None:
+        raise SystemExit(f"cannot read wrk latency {text!r}")
+    value, unit = match.groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def _transactions() -> int:
+    import psycopg
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT pg_stat_force_next_flush(), xact_commit + xact_rollback "
+            "FROM pg_stat_database WHERE datname = %s",
+            [name],
+        ).fetchone()
+    return int(row[1]) - 1 if row else 0  # minus this query's own transaction
+
+
+def _wrk(port: int, name: str, script: str, seconds: int, connections: int) -> Result:
+    base = [shutil.which("wrk") or "wrk", "-t2", f"-c{connections}", "--latency", "-s", script]
+    url = f"http://127.0.0.1:{port}{URLS[name]}"
+    subprocess.run([*base, "-d2s", url], check=True, capture_output=True)  # warm up
+    time.sleep(1.0)
+    before = _transactions()
+    out = subprocess.run([*base, f"-d{seconds}s", url], check=True, capture_output=True, text=True)
+    after = _transactions()
+    text = out.stdout
+    if "Requests/sec" not in text or "99%" not in text:
+        raise SystemExit(f"wrk said:\n{text}\n{out.stderr}")
+    total = int(re.search(r"(\d+) requests in", text).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return Result(
+        name=name,
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),  # type: ignore[union-attr]
+        p50_ms=_ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1)),  # type: ignore[union-attr]
+        p99_ms=_ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1)),  # type: ignore[union-attr]
+        errors=int(errors.group(1)) if errors else 0,
+        db_per_request=(after - before) / max(total, 1),
+    )
+
+
+def _median(results: list[Result]) -> Result:
+    """The round with the median rate (its latencies belong to it)."""
+    return sorted(results, key=lambda r: r.rps)[len(results) // 2]
+
+
+def _report(results: list[Result], args: argparse.Namespace) -> None:
+    bare = results[0].rps
+    print(
+        f"\ngunicorn 2 {args.worker_class} workers, wrk 2 threads, {args.connections} "
+        f"connections, median of {args.rounds} interleaved rounds of {args.seconds} s"
+    )
+    print(
+        f"{'endpoint':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'% bare':>7} "
+        f"{'db tx/req':>10} {'errors':>7}"
+    )
+    for r in results:
+        print(
+            f"{r.name:<10} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
+            f"{100 * r.rps / bare:>6.0f}% {r.db_per_request:>10.4f} {r.errors:>7}"
+        )
+    evaluate = next(r for r in results if r.name == "evaluate")
+    print(
+        f"\ntargets: evaluate >= 75% of bare: {100 * evaluate.rps / bare:.0f}%; "
+        f"p99 < 15 ms: {evaluate.p99_ms:.2f} ms; no query warm: {evaluate.db_per_request:.4f}/req"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians")
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    _create_database()
+    token = _seed()
+    port = _free_port()
+    process = _start_gunicorn(port, args.worker_class)
+    runs: dict[str, list[Result]] = {name: [] for name in URLS}
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            scripts = _lua(token, directory)
+            for _ in range(args.rounds):  # interleaved, so a noisy neighbour hits all alike
+                for name in URLS:
+                    runs[name].append(
+                        _wrk(port, name, scripts[name], args.seconds, args.connections)
+                    )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    _report([_median(results) for results in runs.values()], args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""API tokens from the shell (`manage.py tokens`) and from Django admin."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.messages import get_messages
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+
+from flags.tests.api.conftest import make_flag, make_user
+from flags.tokens import ApiToken, token_hash
+
+pytestmark = pytest.mark.django_db
+
+
+def _tokens(*args: str) -> str:
+    out = StringIO()
+    call_command("tokens", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_create__prints_the_token_alone_on_its_last_line_and_it_works() -> None:
+    make_user("deploy", ("view_flag",))
+    make_flag("hub")
+
+    output = _tokens("create", "--user", "deploy", "--scope", "read", "--label", "ci")
+
+    raw = output.strip().splitlines()[-1]
+    token = ApiToken.objects.get()
+    assert token_hash(raw) == token.key_hash
+    assert (token.scope, token.label, token.user.username) == ("read", "ci", "deploy")
+    response = Client().get("/api/v1/features/hub", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 200
+
+
+def test_create__unknown_user__error() -> None:
+    with pytest.raises(CommandError, match="No user named"):
+        _tokens("create", "--user", "ghost", "--scope", "read")
+
+
+def test_list__shows_prefix_never_the_secret() -> None:
+    make_user("deploy")
+    raw = _tokens("create", "--user", "deploy", "--scope", "write").strip().splitlines()[-1]
+
+    listing = _tokens("list")
+
+    assert ApiToken.objects.get().prefix in listing
+    assert raw not in listing
+    assert "active" in listing
+
+
+def test_revoke__by_prefix__token_stops_working() -> None:
+    make_user("deploy", ("view_flag",))
+    raw = _tokens("create", "--user", "deploy", "--scope", "read").strip().splitlines()[-1]
+    prefix = ApiToken.objects.get().prefix
+
+    assert "revoked" in _tokens("revoke", prefix)
+
+    response = Client().get("/api/v1/features/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 401
+    assert "revoked" in _tokens("list")
+
+
+def test_admin__create__shows_the_secret_once_and_stores_only_its_hash() -> None:
+    admin = make_user("root", staff=True)
+    admin.is_superuser = True
+    admin.save()
+    owner = make_user("svc")
+    client = Client()
+    client.force_login(admin)
+
+    response = client.post(
+        "/admin/flags/apitoken/add/",
+        {"user": owner.pk, "label": "billing", "scope": "read"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    token = ApiToken.objects.get()
+    shown = [str(m) for m in get_messages(response.wsgi_request)] + [response.content.decode()]
+    secrets = [word for text in shown for word in text.split() if word.startswith("lhk_")]
+    raw = next(word for word in secrets if token_hash(word) == token.key_hash)
+    listing = client.get("/admin/flags/apitoken/").content.decode()
+    assert token.prefix in listing
+    assert raw not in listing
+
+
+def test_admin__revoke_action() -> None:
+    admin = make_user("root", staff=True)
+    admin.is_superuser = True
+    admin.save()
+    make_user("svc")
+    _tokens("create", "--user", "svc", "--scope", "read")
+    client = Client()
+    client.force_login(admin)
+
+    client.post(
+        "/admin/flags/apitoken/",
+        {"action": "revoke_tokens", "_selected_action": [ApiToken.objects.get().pk]},
+    )
+
+    assert ApiToken.objects.get().revoked_at is not None
