@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from telemetry.context import current
 
@@ -37,12 +37,14 @@ def _store(rows: list[dict[str, Any]]) -> None:
 
 class ProcessBuffer:
     def __init__(self) -> None:
+        self._exit_hook = False
         self._reset()
 
     def _reset(self) -> None:
         self._rows: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_flag_flush = time.monotonic()
 
@@ -66,7 +68,9 @@ class ProcessBuffer:
                         target=self._run, name="telemetry-flusher", daemon=True
                     )
                     self._thread.start()
-                    atexit.register(self.flush_all)
+                    if not self._exit_hook:
+                        atexit.register(self.flush_all)
+                        self._exit_hook = True
         return True
 
     def _take(self) -> list[dict[str, Any]]:
@@ -98,8 +102,18 @@ class ProcessBuffer:
         self.flush()
         flag_counts_flush()
 
+    def stop(self) -> None:
+        """Stop the flusher thread after one last flush."""
+        thread = self._thread
+        if thread is not None:
+            self._stopping.set()
+            self._wake.set()
+            thread.join(timeout=10)
+            self._thread = None
+            self._stopping.clear()
+
     def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             self._wake.wait(timeout=settings.TELEMETRY_FLUSH_SECONDS)
             self._wake.clear()
             try:
@@ -115,6 +129,8 @@ class ProcessBuffer:
                     flag_counts_flush()
             except Exception:
                 logger.exception("telemetry flusher iteration failed")
+        self.flush()
+        connections.close_all()  # this thread's connections
 
 
 process_buffer = ProcessBuffer()
