@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from telemetry.models import Event
 from telemetry.tests.factories import EventFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,7 @@ def test_summary_admins__list__answer(admin_client_: Client, url: str) -> None:
 
 
 def test_event_admin__even_a_superuser__cannot_add_change_or_delete(admin_client_: Client) -> None:
-    event = EventFactory()
+    event: Event = EventFactory()
     assert admin_client_.get("/admin/telemetry/event/add/").status_code == 403
     detail = admin_client_.get(f"/admin/telemetry/event/{event.pk}/change/")
     assert detail.status_code == 200 and b'type="submit" value="Save"' not in detail.content
