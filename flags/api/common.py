@@ -60,7 +60,8 @@ class FlagAPIView(APIView):
 
     @property
     def required_permission(self) -> str | None:
-        return self.required_permissions.get(self.request.method or "GET", "view")
+        method = self.request.method or "GET"
+        return self.required_permissions.get("GET" if method == "HEAD" else method, "view")
 
 
 def checked_name(name: str) -> str:
