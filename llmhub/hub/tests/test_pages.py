@@ -288,3 +288,12 @@ def test_root_serving_the_old_page__posts_its_forms_to_the_old_page_url(staff: C
     page = html(staff.get(HUB))
     actions = set(re.findall(r'<form method="post" action="([^"]+)"', page))
     assert actions == {f"{HUB}old/providers/", "/admin/logout/"}
+
+
+def test_hub_post__after_the_flag_went_off__saves_nothing_and_says_so(staff: Client) -> None:
+    data = {"action": "add", "provider": "anthropic", "label": "late", "secret": SECRET}
+    with override_flag("unified_llm_hub", active=False):
+        response = staff.post(f"{HUB}keys/", data, follow=True)
+    assert response.redirect_chain[-1][0] == f"{HUB}old/providers/"
+    assert "nothing was saved" in html(response)
+    assert not ProviderKey.objects.exists()

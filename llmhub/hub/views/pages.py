@@ -79,6 +79,11 @@ def old_page(request: HttpRequest, page: str) -> HttpResponse:
 def _to_old_page(request: HttpRequest, tab: str) -> HttpResponse:
     """Same data on the old page; a query (catalog filters, a check) comes along."""
     url = reverse("hub:old", args=[old_page_for(tab)])
+    if request.method == "POST":
+        messages.warning(
+            request,
+            "The new hub was switched off for you, so nothing was saved. Please redo it here.",
+        )
     query = request.GET.urlencode() if request.method == "GET" else ""
     return redirect(f"{url}?{query}" if query else url)
 
