@@ -297,3 +297,12 @@ def test_hub_post__after_the_flag_went_off__saves_nothing_and_says_so(staff: Cli
     assert response.redirect_chain[-1][0] == f"{HUB}old/providers/"
     assert "nothing was saved" in html(response)
     assert not ProviderKey.objects.exists()
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_pages__load_css_and_js_from_our_static_files_only(staff: Client, on: bool) -> None:
+    with override_flag("unified_llm_hub", active=on):
+        page = html(staff.get(HUB))
+    assets = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', page)
+    assert "/static/hub/hub.css" in assets and "/static/hub/hub.js" in assets
+    assert all(url.startswith(("/static/", "data:")) for url in assets)
