@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -110,6 +110,9 @@ def _browser_row(
 def events_prune(*, older_than_days: int | None = None) -> int:
     """Delete raw events older than the retention period (summaries stay). Returns the count."""
     days = settings.TELEMETRY_RETENTION_DAYS if older_than_days is None else older_than_days
-    cutoff = timezone.now() - timedelta(days=days)
+    # At a midnight (UTC), so no hour or minute bucket is left half pruned: a backfill over it
+    # would otherwise overwrite its summary with a partial count.
+    cutoff = (timezone.now() - timedelta(days=days)).astimezone(UTC)
+    cutoff = cutoff.replace(hour=0, minute=0, second=0, microsecond=0)
     deleted, _ = Event.objects.filter(occurred_at__lt=cutoff).delete()
     return deleted

@@ -1,13 +1,11 @@
 """Aggregate closed time buckets into summaries: exact, idempotent and crash-safe.
 
-Which buckets: those holding events *received* since the last run (the fill state), so an
-event that arrives late (a browser batch sent after the bucket closed) still gets its bucket
-recomputed. A bucket is always recomputed whole from the raw events and upserted, so running
-twice changes nothing. The upsert and the move of the fill state share one transaction: a run
-that dies leaves both as they were, and the next run redoes the same buckets whole.
-
-Events are stored with occurred_at <= received_at (ingestion clamps), so an event received
-before the start of the current bucket lies in a closed bucket.
+Which buckets: those that closed since the last run (the fill state `received_until` is the
+previous run's cutoff), and closed ones holding events *received* since then, so an event that
+arrives late (a browser batch sent after its bucket closed) still gets its bucket recomputed.
+A bucket is always recomputed whole from the raw events and upserted, so running twice changes
+nothing. The upsert and the move of the fill state share one transaction: a run that dies
+leaves both as they were, and the next run redoes the same buckets whole.
 """
 
 from __future__ import annotations
@@ -71,22 +69,41 @@ def _aggregate_received(bucket: Bucket, *, cutoff: datetime, now: datetime) -> R
         since = state.received_until
         if since is not None and since >= cutoff:
             return RunResult(bucket.size, 0, since)
-        keys = _dirty(dialect, bucket, since=since, until=cutoff)
-        closed = [k for k in keys if dialect.key_start(k) + _span(bucket) <= cutoff]
-        for chunk in _chunks(closed):
+        keys = _buckets_to_compute(dialect, bucket, since=since, cutoff=cutoff)
+        for chunk in _chunks(keys):
             starts = [dialect.key_start(k) for k in chunk]
             low, high = min(starts), max(starts) + _span(bucket)
             _upsert(dialect, bucket, low=low, high=high, keys=chunk, now=now)
-        # Events of the still-open bucket were received after its start: read them again then.
-        floor = bucket.floor(cutoff)
-        until = cutoff if len(closed) == len(keys) else max(since, floor) if since else floor
         AggregationState.objects.filter(pk=state.pk).update(
-            received_until=until,
+            received_until=cutoff,
             last_run_at=now,
             last_run_seconds=time.monotonic() - started,
-            last_run_buckets=len(closed),
+            last_run_buckets=len(keys),
         )
-    return RunResult(bucket.size, len(closed), until)
+    return RunResult(bucket.size, len(keys), cutoff)
+
+
+def _buckets_to_compute(
+    dialect: Dialect, bucket: Bucket, *, since: datetime | None, cutoff: datetime
+) -> list[Any]:
+    """Closed buckets with events received in [since, cutoff), plus the buckets that closed
+    in that window: their events may have been received earlier, while they were open.
+
+    Every bucket closes in exactly one run's window, so each is computed when it closes, and
+    again whenever a late event for it arrives; the dirty scan reads only the window.
+    """
+    span = _span(bucket)
+    keys = {
+        dialect.key_start(k): k
+        for k in _dirty(dialect, bucket, since=since, until=cutoff)
+        if dialect.key_start(k) + span <= cutoff
+    }
+    if since is not None:
+        start = bucket.floor(since)
+        while start + span <= cutoff:
+            keys.setdefault(start, dialect.key_of(start))
+            start += span
+    return [keys[start] for start in sorted(keys)]
 
 
 def _span(bucket: Bucket) -> timedelta:

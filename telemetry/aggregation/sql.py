@@ -76,6 +76,12 @@ class Dialect:
             return key.astimezone(UTC)
         return datetime.fromisoformat(str(key)).replace(tzinfo=UTC)
 
+    def key_of(self, start: datetime) -> Any:
+        """A bucket start as `dirty_buckets` would return it."""
+        if self.postgres:
+            return start
+        return start.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
     def dirty_buckets_sql(self, bucket: Bucket, *, since: bool) -> str:
         """Buckets of the events received in [since, until): params (until[, since])."""
         where = "received_at < %s" + (" AND received_at >= %s" if since else "")

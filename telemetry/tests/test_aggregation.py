@@ -208,3 +208,37 @@ def test_aggregate__postgres__concurrent_runs_stay_exact() -> None:
         t.join()
     assert errors == []
     _assert_same(_stored("minute"), _expected("minute"))
+
+
+def test_aggregate__minute_by_minute_with_late_events__ends_exact() -> None:
+    """Events keep arriving (some for buckets long closed) while a run goes every minute."""
+    rng = random.Random(11)
+    clock = NOW - timedelta(hours=3)
+    while clock < NOW:
+        rows = []
+        for _ in range(rng.randint(0, 25)):
+            late = timedelta(seconds=rng.choice([0, 0, 0, 5, 50, 700, 4000]))
+            received = clock + timedelta(seconds=rng.uniform(0, 60))
+            rows.append(
+                EventFactory.build(
+                    occurred_at=received - late,
+                    received_at=received,
+                    duration_ms=rng.uniform(1, 500),
+                    page=rng.choice(["hub", "keys"]),
+                )
+            )
+        Event.objects.bulk_create(rows)
+        clock += timedelta(minutes=1)
+        # A run at `clock`: every event received so far is stored (received_at <= now).
+        summaries_aggregate_closed(now=clock)
+    summaries_aggregate_closed(now=NOW + timedelta(hours=2))
+    _assert_same(_stored("minute"), _expected("minute"))
+    _assert_same(_stored("hour"), _expected("hour"))
+
+
+def test_aggregate__open_bucket__the_fill_state_still_moves_to_the_cutoff() -> None:
+    at = NOW - timedelta(seconds=1)
+    EventFactory(occurred_at=at, received_at=at)
+    summaries_aggregate_closed(now=NOW + timedelta(seconds=20))
+    cutoff = NOW + timedelta(seconds=5)  # TELEMETRY_AGGREGATION_DELAY_SECONDS = 15
+    assert set(AggregationState.objects.values_list("received_until", flat=True)) == {cutoff}
