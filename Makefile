@@ -24,6 +24,7 @@ migrate: setup
 
 demo: migrate
 	$(DEV_ENV) $(BIN)/python manage.py load_demo
+	$(DEV_ENV) $(BIN)/python manage.py seed_test_data
 
 run: demo
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
