@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -29,6 +30,7 @@ _WIDTHS = {
     "path": 500,
     "method": 10,
 }
+_SET_BY_LOGGER = frozenset({"event_type", "request_id"})
 # Written in bulk in the background: automatic and frequent, nobody waits for them.
 DEFERRED_TYPES = frozenset({"api_call", "flag_evaluation"})
 # Worth a database round trip of their own when no request buffers them.
@@ -87,17 +89,33 @@ def _number(value: Any) -> float | None:
         return None
 
 
+def _plain(value: Any) -> Any:
+    """Ids and times as text before the formatter sees them: its fallback path is slow."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
 def log_row(row: dict[str, Any], *, level: int = logging.INFO, exc_info: Any = None) -> None:
-    """Write the event's JSON log line. Never raises."""
+    """Write the event's JSON log line. Never raises.
+
+    Free-form input sits inside `properties`; top-level keys still pass through
+    `safe_fields`, so a key named like a LogRecord attribute is renamed, never fatal.
+    """
+    if not logger.isEnabledFor(level):
+        return
     try:
-        fields = {k: v for k, v in row.items() if v not in ("", None, {})}
-        fields.pop("event_type", None)
-        fields.pop("request_id", None)
-        extra = {
-            **safe_fields(fields),
-            "event_type": row["event_type"],
-            "request_id": row.get("request_id", ""),
-        }
+        extra = safe_fields(
+            {
+                key: _plain(value)
+                for key, value in row.items()
+                if value is not None and value != "" and value != {} and key not in _SET_BY_LOGGER
+            }
+        )
+        extra["event_type"] = row["event_type"]
+        extra["request_id"] = row.get("request_id", "")
         logger.log(level, row["event_type"], extra=extra, exc_info=exc_info)
     except Exception:
         logger.exception("telemetry log line failed")

@@ -79,3 +79,12 @@ def test_log_error__exception__logs_its_traceback(lines: io.StringIO) -> None:
     (record,) = _records(lines)
     assert record["level"] == "ERROR"
     assert "ValueError: boom" in record["exc_info"]
+
+
+def test_log_row__reserved_top_level_keys__are_renamed(lines: io.StringIO) -> None:
+    from telemetry.recording import log_row
+
+    log_row({"event_type": "page_view", "message": "x", "args": 1, "name": "n", "page": "hub"})
+    (record,) = _records(lines)
+    assert record["message"] == "page_view"
+    assert (record["field_message"], record["field_args"], record["field_name"]) == ("x", 1, "n")
