@@ -37,3 +37,26 @@ def browser_event(**fields: Any) -> dict[str, Any]:
     }
     event.update(fields)
     return event
+
+
+class EventRowFactory(factory.DictFactory):
+    """One row as `telemetry.services.events_store` takes it: every column, blank by default."""
+
+    event_id = factory.LazyFunction(uuid.uuid4)
+    event_type = "page_view"
+    occurred_at = factory.LazyFunction(timezone.now)
+    received_at = factory.LazyAttribute(lambda row: row.occurred_at)
+    user_id = ""
+    session_id = ""
+    request_id = ""
+    page = ""
+    tab = ""
+    feature = ""
+    action = ""
+    flag = ""
+    cohort = ""
+    duration_ms = None
+    status = None
+    path = ""
+    method = ""
+    properties = factory.LazyFunction(dict)

@@ -22,7 +22,7 @@ from llmhub.celery import app
 from telemetry.models import AggregationState, EventSummary
 from telemetry.tasks import aggregate_closed_buckets
 from telemetry.tests.factories import browser_event
-from telemetry.tests.worker import CeleryWorker, wait_for
+from telemetry.tests.worker import CeleryWorker, database_url, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 BATCH = 500
@@ -138,7 +138,7 @@ def test_worker__killed_mid_run__result_is_still_exact_after_restart(
     AggregationState.objects.create(bucket_size="minute")
     AggregationState.objects.create(bucket_size="hour")
     dbname = connection.settings_dict["NAME"]
-    holder = psycopg.connect(dbname=dbname, host="127.0.0.1", user="postgres", autocommit=False)
+    holder = psycopg.connect(database_url(), autocommit=False)
     holder.execute(
         "SELECT * FROM telemetry_aggregationstate WHERE bucket_size = 'minute' FOR UPDATE"
     )

@@ -1,0 +1,106 @@
+"""`seed_test_data`'s telemetry: fourteen days of events and flag evaluation counts, stored in
+bulk batches and then aggregated with the telemetry service, so the dashboard shows them at once.
+
+Deterministic and idempotent (see telemetry.seed_events): a rerun stores nothing new.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from llmhub.hub.seed.run import TELEMETRY_DAYS, SeedRun, Tally
+from telemetry.aggregation.services import summaries_rebuild
+from telemetry.models import EventSummary, FlagEvaluationCount
+from telemetry.seed_events import day_events, new_hub_share, seed_days
+from telemetry.services import INSERT_BATCH, events_store
+
+# Evaluations per hour and flag: (reason, enabled, share of the hour's evaluations).
+FLAG_REASONS: dict[str, list[tuple[str, bool, float]]] = {
+    "unified_llm_hub": [
+        ("ROLLOUT", True, 0.3),
+        ("DEFAULT", False, 0.65),
+        ("WHITELISTED", True, 0.05),
+    ],
+    "advanced_analytics": [("ROLLOUT", True, 0.5), ("DEFAULT", False, 0.5)],
+    "model_recommendations": [("DISABLED", False, 1.0)],
+}
+
+
+def seed_telemetry(run: SeedRun) -> list[Tally]:
+    from telemetry.tests.factories import EventRowFactory  # factory-boy: a dev requirement
+
+    days = seed_days(run.now.date(), TELEMETRY_DAYS)
+    since = datetime.combine(days[0], time.min, tzinfo=UTC)
+    # Up to the start of this hour: what has "happened" is the same for every run in the hour.
+    cutoff = run.now.replace(minute=0, second=0, microsecond=0)
+    template = EventRowFactory()
+    users = ["tester", *run.regular_usernames]
+    per_day = -(-run.events // TELEMETRY_DAYS)  # ceiling: at least --events in full days
+    progress = run.progress("telemetry events", per_day * len(days))
+    generated = stored = 0
+    for batch in _batches(_all_events(days, per_day, users, cutoff), INSERT_BATCH):
+        rows = [{**template, **fields} for fields in batch]
+        stored += events_store(rows=rows)
+        generated += len(rows)
+        progress.advance(len(rows))
+    progress.finish()
+    counts = _seed_flag_counts(days, per_day, cutoff)
+    before = EventSummary.objects.filter(bucket_start__gte=since).count()
+    summaries_rebuild(since=since, until=cutoff)
+    after = EventSummary.objects.filter(bucket_start__gte=since).count()
+    return [
+        Tally("telemetry events", stored, generated - stored),
+        counts,
+        Tally("event summaries", after - before, before),
+    ]
+
+
+def _all_events(
+    days: list[Any], per_day: int, users: list[str], cutoff: datetime
+) -> Iterator[dict[str, Any]]:
+    for index, day in enumerate(days):
+        share = new_hub_share(index, len(days))
+        yield from day_events(day, count=per_day, share=share, users=users, cutoff=cutoff)
+
+
+def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _seed_flag_counts(days: list[Any], per_day: int, cutoff: datetime) -> Tally:
+    """One row per flag, reason and hour (at a minute drawn per hour), scaled with --events."""
+    rows = []
+    for day in days:
+        rng = random.Random(f"llmhub-seed-flags:{day.isoformat()}")
+        midnight = datetime.combine(day, time.min, tzinfo=UTC)
+        for hour in range(24):
+            minute = midnight + timedelta(hours=hour, minutes=rng.randrange(60))
+            evaluations = max(1, per_day // 24) * rng.randint(2, 4)
+            for flag, reasons in FLAG_REASONS.items():
+                for reason, enabled, share in reasons:
+                    count = max(1, round(evaluations * share))
+                    if minute < cutoff:
+                        rows.append(
+                            FlagEvaluationCount(
+                                bucket_start=minute,
+                                flag=flag,
+                                reason=reason,
+                                enabled=enabled,
+                                count=count,
+                            )
+                        )
+    seeded = FlagEvaluationCount.objects.filter(flag__in=FLAG_REASONS)
+    before = seeded.count()
+    FlagEvaluationCount.objects.bulk_create(rows, batch_size=INSERT_BATCH, ignore_conflicts=True)
+    created = seeded.count() - before
+    return Tally("flag evaluation counts", created, len(rows) - created)
