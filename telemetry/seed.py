@@ -9,7 +9,9 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
+
+from django.db import transaction
 
 from llmhub.hub.seed.run import TELEMETRY_DAYS, SeedRun, Tally
 from telemetry.aggregation.services import summaries_rebuild
@@ -17,6 +19,7 @@ from telemetry.models import EventSummary, FlagEvaluationCount
 from telemetry.seed_events import day_events, new_hub_share, seed_days
 from telemetry.services import INSERT_BATCH, events_store
 
+COMMIT_EVERY = 20 * INSERT_BATCH
 # Evaluations per hour and flag: (reason, enabled, share of the hour's evaluations).
 FLAG_REASONS: dict[str, list[tuple[str, bool, float]]] = {
     "unified_llm_hub": [
@@ -36,16 +39,18 @@ def seed_telemetry(run: SeedRun) -> list[Tally]:
     since = datetime.combine(days[0], time.min, tzinfo=UTC)
     # Up to the start of this hour: what has "happened" is the same for every run in the hour.
     cutoff = run.now.replace(minute=0, second=0, microsecond=0)
-    template = EventRowFactory()
+    template = cast(dict[str, Any], EventRowFactory())
     users = ["tester", *run.regular_usernames]
     per_day = -(-run.events // TELEMETRY_DAYS)  # ceiling: at least --events in full days
     progress = run.progress("telemetry events", per_day * len(days))
     generated = stored = 0
-    for batch in _batches(_all_events(days, per_day, users, cutoff), INSERT_BATCH):
-        rows = [{**template, **fields} for fields in batch]
-        stored += events_store(rows=rows)
-        generated += len(rows)
-        progress.advance(len(rows))
+    # One transaction per COMMIT_EVERY rows: a commit per batch costs a disk sync each.
+    for chunk in _batches(_all_events(days, per_day, users, cutoff), COMMIT_EVERY):
+        with transaction.atomic():
+            for batch in _batches(iter(chunk), INSERT_BATCH):
+                stored += events_store(rows=[{**template, **fields} for fields in batch])
+                generated += len(batch)
+                progress.advance(len(batch))
     progress.finish()
     counts = _seed_flag_counts(days, per_day, cutoff)
     before = EventSummary.objects.filter(bucket_start__gte=since).count()

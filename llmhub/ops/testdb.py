@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 from django.apps import apps
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 TEST_NAME = re.compile(r"(^|[_-])test([_-]|$)|^test|test$", re.IGNORECASE)
 
@@ -20,6 +21,10 @@ EXPECTED_ROWS: dict[tuple[str, str], int] = {
     ("hub", "tierrule"): 10,
     ("flags", "flag"): 3,
     ("auth", "user"): 4,
+    # Telemetry, so the dashboards have something to show.
+    ("telemetry", "event"): 1,
+    ("telemetry", "eventsummary"): 1,
+    ("telemetry", "flagevaluationcount"): 1,
 }
 
 
@@ -56,7 +61,8 @@ def recreate(params: dict[str, Any]) -> None:
         "port": params.get("PORT") or None,
     }
     name = sql.Identifier(params["NAME"])
-    with psycopg.connect(**{k: v for k, v in conninfo.items() if v}, autocommit=True) as conn:
+    dsn = make_conninfo("", **{k: v for k, v in conninfo.items() if v})
+    with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
 

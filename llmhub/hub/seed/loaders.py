@@ -7,14 +7,31 @@ from django.db import transaction
 
 from llmhub.hub.models import LLMModel, Provider, Tier, TierRule
 from llmhub.hub.seed.data import MODELS, PROVIDERS, TIER_RULES, TIERS, price
+from llmhub.hub.seed.run import SeedRun, Tally
 
 
-def _summary(what: str, created: int, total: int) -> str:
-    return f"{what}: {created} created, {total - created} already there"
+def _summary(tallies: list[Tally]) -> str:
+    return "; ".join(tally.line() for tally in tallies)
+
+
+def seed_catalog() -> str:
+    return _summary(catalog_tallies())
+
+
+def seed_tiers() -> str:
+    return _summary(tier_tallies())
+
+
+def seed_catalog_run(run: SeedRun) -> list[Tally]:
+    return catalog_tallies()
+
+
+def seed_tiers_run(run: SeedRun) -> list[Tally]:
+    return tier_tallies()
 
 
 @transaction.atomic
-def seed_catalog() -> str:
+def catalog_tallies() -> list[Tally]:
     providers: dict[str, Provider] = {}
     created_providers = 0
     for row in PROVIDERS:
@@ -42,16 +59,14 @@ def seed_catalog() -> str:
             },
         )
         created_models += created
-    return "; ".join(
-        [
-            _summary("providers", created_providers, len(PROVIDERS)),
-            _summary("models", created_models, len(MODELS)),
-        ]
-    )
+    return [
+        Tally("providers", created_providers, len(PROVIDERS) - created_providers),
+        Tally("models", created_models, len(MODELS) - created_models),
+    ]
 
 
 @transaction.atomic
-def seed_tiers() -> str:
+def tier_tallies() -> list[Tally]:
     tiers: dict[str, Tier] = {}
     created_tiers = 0
     for row in TIERS:
@@ -74,9 +89,7 @@ def seed_tiers() -> str:
             },
         )
         created_rules += created
-    return "; ".join(
-        [
-            _summary("tiers", created_tiers, len(TIERS)),
-            _summary("tier rules", created_rules, len(TIER_RULES)),
-        ]
-    )
+    return [
+        Tally("tiers", created_tiers, len(TIERS) - created_tiers),
+        Tally("tier rules", created_rules, len(TIER_RULES) - created_rules),
+    ]

@@ -1,25 +1,48 @@
-"""`manage.py seed_test_data`: providers, models, tiers and tier rules (idempotent).
+"""`manage.py seed_test_data`: the data a developer or a test database needs (idempotent).
 
-Creates what is missing and never overwrites existing rows, so running it twice changes nothing
-and an admin's edits survive. `--only catalog,tiers` runs some seeders only.
+Catalog (providers, models), tiers and their rules, users, the hub's flags, and fourteen days
+of telemetry, aggregated so the dashboards show it at once. Creates what is missing and never
+overwrites existing rows, so running it twice changes nothing and an admin's edits survive.
+`--users N --events N` scale it up; `--only catalog,tiers` runs some seeders only. Development
+passwords are printed only when DEBUG is on.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from llmhub.hub.seed import seeders
+from llmhub.hub.seed import Tally, resolve, seeders
+from llmhub.hub.seed.run import DEFAULT_EVENTS, DEFAULT_USERS, SeedRun
+
+
+def _count(raw: str) -> int:
+    if not raw.isdigit() or int(raw) > 10_000_000:
+        raise ValueError(raw)  # argparse turns this into "invalid _count value"
+    return int(raw)
 
 
 class Command(BaseCommand):
-    help = "Load test data: providers, models, tiers and tier rules (creates only what is missing)."
+    help = (
+        "Load test data: catalog, tiers, users, flags and telemetry (creates only what is missing)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--only", default="", help="Comma-separated seeder names (default: all of them)."
         )
+        parser.add_argument(
+            "--users", type=_count, default=DEFAULT_USERS, help="Regular users to create."
+        )
+        parser.add_argument(
+            "--events",
+            type=_count,
+            default=DEFAULT_EVENTS,
+            help="Telemetry events over the last fourteen days.",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
     def handle(self, *args: Any, only: str, **options: Any) -> None:
         available = seeders()
@@ -29,6 +52,36 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Unknown seeder(s): {', '.join(unknown)}. Known: {', '.join(available)}."
             )
+        run = SeedRun(
+            out=self.stdout,
+            users=options["users"],
+            events=options["events"],
+            show_progress=not options["no_progress"],
+        )
+        started = time.monotonic()
+        tallies: list[Tally] = []
         for name in wanted:
-            self.stdout.write(f"{name}: {available[name]()}")
-        self.stdout.write(self.style.SUCCESS("Test data loaded."))
+            try:
+                result = resolve(available[name])(run)
+            except ImportError as exc:
+                raise CommandError(
+                    f"Seeder {name!r} needs the development requirements "
+                    f"(requirements-dev.txt): {exc}"
+                ) from None
+            if isinstance(result, str):
+                self.stdout.write(f"{name}: {result}")
+            else:
+                self.stdout.write(f"{name}: {'; '.join(t.line() for t in result)}")
+                tallies += result
+        self.stdout.write(summary_table(tallies))
+        self.stdout.write(
+            self.style.SUCCESS(f"Test data loaded in {time.monotonic() - started:.1f} s.")
+        )
+
+
+def summary_table(tallies: list[Tally]) -> str:
+    width = max([len("kind"), *(len(t.kind) for t in tallies)])
+    lines = [f"{'kind':<{width}}  {'created':>9}  {'already there':>13}"]
+    lines.append("-" * len(lines[0]))
+    lines += [f"{t.kind:<{width}}  {t.created:>9}  {t.existing:>13}" for t in tallies]
+    return "\n".join(lines)

@@ -1,0 +1,36 @@
+"""The flags `manage.py seed_test_data` makes: the hub's flag and the two demo flags.
+
+Created through `flag_ensure` only, so a flag that exists (declared in settings, made by an admin)
+is never overwritten; the tester is whitelisted on `unified_llm_hub` only when it is created here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flags.actors import Actor
+from flags.management.commands.load_demo import DEMO_FLAGS
+from flags.services import flag_ensure
+from llmhub.hub.seed.run import SeedRun, Tally
+
+SEED_FLAGS: dict[str, dict[str, Any]] = {
+    "unified_llm_hub": {
+        "description": "Serve the unified LLM management hub instead of the four old pages.",
+        "enabled": True,
+        "rollout_percentage": 25,
+        "whitelist_users": ["tester"],
+        "tags": ["hub"],
+        "owner": "platform-team",
+    },
+    **DEMO_FLAGS,
+}
+
+
+def seed_flags(run: SeedRun) -> list[Tally]:
+    actor = Actor.command("seed_test_data")
+    created = [
+        name
+        for name, defaults in SEED_FLAGS.items()
+        if flag_ensure(name=name, defaults=dict(defaults), actor=actor, source="command")
+    ]
+    return [Tally("flags", len(created), len(SEED_FLAGS) - len(created))]

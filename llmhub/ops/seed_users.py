@@ -1,0 +1,93 @@
+"""Seeded users: an admin, a staff member, a whitelisted tester and `--users` regular users.
+
+Known development passwords are set (and printed) only when DEBUG is on; otherwise the users get
+unusable passwords (set one with `manage.py changepassword`), so a seeded database outside
+development never has a login anyone can guess. Existing users are never touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import factory
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from llmhub.hub.seed.run import SeedRun, Tally
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class SeedUser:
+    username: str
+    dev_password: str
+    is_staff: bool = False
+    is_superuser: bool = False
+
+
+NAMED_USERS = [
+    # The admin's password is load_demo's, so `make run` gives one login whichever ran first.
+    SeedUser("admin", "llmhub-admin", is_staff=True, is_superuser=True),
+    SeedUser("staff", "llmhub-staff", is_staff=True),
+    SeedUser("tester", "llmhub-tester"),  # whitelisted on unified_llm_hub by the flags seeder
+]
+REGULAR_PASSWORD = "llmhub-user"
+
+
+def seed_users(run: SeedRun) -> list[Tally]:
+    from flags.tests.factories import UserFactory  # factory-boy: a development requirement
+
+    wanted = NAMED_USERS + [SeedUser(name, REGULAR_PASSWORD) for name in run.regular_usernames]
+    user_model = get_user_model()
+    existing = set(
+        user_model.objects.filter(username__in=[u.username for u in wanted]).values_list(
+            "username", flat=True
+        )
+    )
+    missing = [u for u in wanted if u.username not in existing]
+    hashes = _password_hashes({u.dev_password for u in missing})
+    users = [_build(UserFactory, u, hashes[u.dev_password]) for u in missing]
+    progress = run.progress("users", len(users))
+    with transaction.atomic():
+        for start in range(0, len(users), BATCH):
+            batch = users[start : start + BATCH]
+            user_model.objects.bulk_create(batch, batch_size=BATCH)
+            progress.advance(len(batch))
+    if users:
+        progress.finish()
+    _report_logins(run, created={u.username for u in missing}, wanted=wanted)
+    return [Tally("users", len(missing), len(existing))]
+
+
+def _password_hashes(passwords: set[str]) -> dict[str, str]:
+    """One hash per distinct password (hashing is slow on purpose); unusable without DEBUG."""
+    if settings.DEBUG:
+        return {password: make_password(password) for password in passwords}
+    return {password: make_password(None) for password in passwords}
+
+
+def _build(user_factory: Any, user: SeedUser, password_hash: str) -> Any:
+    return user_factory.build(
+        username=user.username,
+        password=factory.Transformer.Force(password_hash),  # hashed once, not per user
+        is_staff=user.is_staff,
+        is_superuser=user.is_superuser,
+    )
+
+
+def _report_logins(run: SeedRun, *, created: set[str], wanted: list[SeedUser]) -> None:
+    if not settings.DEBUG:
+        if created:
+            run.say("users: passwords are unusable (DEBUG is off); set one with changepassword")
+        return
+    run.say("Development logins (DEBUG is on):")
+    for user in NAMED_USERS:
+        shown = user.dev_password if user.username in created else "(existing user, unchanged)"
+        run.say(f"  {user.username:<8} {shown}")
+    regular = [u.username for u in wanted[len(NAMED_USERS) :] if u.username in created]
+    if regular:
+        run.say(f"  {regular[0]}..{regular[-1]} (new ones): {REGULAR_PASSWORD}")
