@@ -9,6 +9,7 @@ from datetime import UTC, timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db.models import Model
 from django.test import override_settings
 from django.utils import timezone
 
@@ -20,7 +21,16 @@ from telemetry.period import Period
 from telemetry.selectors import dashboard_data
 
 pytestmark = pytest.mark.django_db
-KINDS = [Provider, LLMModel, Tier, TierRule, get_user_model(), Flag, Event, FlagEvaluationCount]
+KINDS: list[type[Model]] = [
+    Provider,
+    LLMModel,
+    Tier,
+    TierRule,
+    get_user_model(),
+    Flag,
+    Event,
+    FlagEvaluationCount,
+]
 
 
 def seed(*args: str) -> str:
@@ -30,7 +40,8 @@ def seed(*args: str) -> str:
 
 
 def counts() -> list[int]:
-    return [model.objects.count() for model in [*KINDS, EventSummary]]
+    everything: list[type[Model]] = [*KINDS, EventSummary]
+    return [model._default_manager.count() for model in everything]
 
 
 def away_from_the_hour() -> None:
