@@ -143,3 +143,22 @@ def test_metrics__anyone_else__is_refused(settings, django_user_model) -> None:
     client = Client()
     client.force_login(django_user_model.objects.create_user("plain"))
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 403
+
+
+def test_dashboard_json__hours_then_minutes__each_event_counted_once(staff: Client) -> None:
+    # given page views in closed hours and in the current hour's closed minutes
+    now = timezone.now()
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    if now - hour < timedelta(minutes=3):
+        pytest.skip("needs a few closed minutes in the current hour")
+    for at in (
+        hour - timedelta(minutes=30),
+        hour - timedelta(minutes=90),
+        hour + timedelta(minutes=1),
+    ):
+        EventFactory(event_type="page_view", cohort="old_pages", occurred_at=at, received_at=at)
+    summaries_aggregate_closed()
+    # when the dashboard reads today and yesterday
+    data = staff.get("/telemetry/data.json?days=2").json()
+    # then all three views count, once
+    assert sum(data["cohorts"]["old_pages"]["views"]) == 3
