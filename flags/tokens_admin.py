@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from flags.api.token_services import token_create, token_revoke
+from flags.api.token_services import token_cache, token_create, token_revoke
 from flags.tokens import ApiToken
 
 
@@ -58,6 +58,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
             f"The token for {obj.label!r} is {raw} — copy it now: it is not stored and will "
             "never be shown again.",
         )
+
+    def delete_model(self, request: HttpRequest, obj: ApiToken) -> None:
+        token_cache.forget(obj.key_hash)  # this process at once; others within the cache TTL
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset:
+            token_cache.forget(token.key_hash)
+        super().delete_queryset(request, queryset)
 
     @admin.action(description="Revoke the selected tokens")
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:

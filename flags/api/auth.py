@@ -8,6 +8,7 @@ is unavailable, so nobody can guess tokens at full speed while Redis is down.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework.authentication import BaseAuthentication
@@ -47,8 +48,8 @@ def client_address(request: Any) -> str:
         return remote
 
 
-def _credential(request: Request) -> str | None:
-    meta = request._request.META
+def credential(meta: Mapping[str, Any]) -> str | None:
+    """The token from `Authorization: Bearer` or `X-API-Key` (None: no token offered)."""
     header = meta.get("HTTP_AUTHORIZATION")
     if header:
         scheme, _, value = str(header).partition(" ")
@@ -57,6 +58,10 @@ def _credential(request: Request) -> str | None:
         return None  # another scheme: not ours (session auth may still apply)
     key = meta.get("HTTP_X_API_KEY")
     return str(key).strip() if key else None
+
+
+def well_formed(raw: str) -> bool:
+    return bool(raw) and len(raw) <= MAX_TOKEN_LENGTH and raw.isascii()
 
 
 def _check_login_rate(request: Request) -> None:
@@ -76,10 +81,10 @@ class ApiTokenAuthentication(BaseAuthentication):
     """`Authorization: Bearer <token>` or `X-API-Key: <token>`."""
 
     def authenticate(self, request: Request) -> tuple[Any, TokenIdentity] | None:
-        raw = _credential(request)
+        raw = credential(request._request.META)
         if raw is None:
             return None
-        if not raw or len(raw) > MAX_TOKEN_LENGTH or not raw.isascii():
+        if not well_formed(raw):
             raise AuthenticationFailed("Malformed API token.")
         key_hash = token_hash(raw)
         identity = token_cache.fresh(key_hash)

@@ -40,6 +40,30 @@ def _idents(request: Request) -> list[tuple[str, str]]:
     return idents
 
 
+def _hit(key: str, limit: int, period: int, kind: str) -> Verdict:
+    if kind == "read":
+        return limiter.hit_lenient(key, limit, period)
+    try:
+        return limiter.hit_strict(key, limit, period)
+    except CounterUnavailable:
+        raise ThrottleUnavailable() from None
+
+
+def count_request(idents: list[tuple[str, str]], kind: str) -> int:
+    """Count one request under each (scope, identity); 0 if allowed, else seconds to wait."""
+    rates = api_settings.DEFAULT_THROTTLE_RATES
+    refused = 0
+    for scope, ident in idents:
+        rate = rates.get(f"{scope}.{kind}")
+        if not rate:
+            continue
+        limit, period = parse_rate(rate)
+        verdict = _hit(f"{scope}.{kind}:{ident}", limit, period, kind)
+        if not verdict.allowed:
+            refused = max(refused, verdict.retry_after)
+    return refused
+
+
 class ApiRateThrottle(BaseThrottle):
     """One throttle for the three scopes (one pass instead of three classes: it is per request)."""
 
@@ -47,28 +71,9 @@ class ApiRateThrottle(BaseThrottle):
         self._wait: int | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        kind = request_kind(request, view)
-        rates = api_settings.DEFAULT_THROTTLE_RATES
-        refused = 0
-        for scope, ident in _idents(request):
-            rate = rates.get(f"{scope}.{kind}")
-            if not rate:
-                continue
-            limit, period = parse_rate(rate)
-            verdict = self._hit(f"{scope}.{kind}:{ident}", limit, period, kind)
-            if not verdict.allowed:
-                refused = max(refused, verdict.retry_after)
+        refused = count_request(_idents(request), request_kind(request, view))
         self._wait = refused or None
         return not refused
-
-    @staticmethod
-    def _hit(key: str, limit: int, period: int, kind: str) -> Verdict:
-        if kind == "read":
-            return limiter.hit_lenient(key, limit, period)
-        try:
-            return limiter.hit_strict(key, limit, period)
-        except CounterUnavailable:
-            raise ThrottleUnavailable() from None
 
     def wait(self) -> float | None:
         return self._wait
