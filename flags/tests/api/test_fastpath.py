@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -22,7 +23,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     seen: list[bool] = []
     real = fastpath.fast_evaluate
 
-    def spy(request, name):  # type: ignore[no-untyped-def]
+    def spy(request: Any, name: str) -> Any:
         response = real(request, name)
         seen.append(response is not None)
         return response
