@@ -8,7 +8,9 @@ postgres://postgres@127.0.0.1:5432/llmhub_telemetry_bench, dropped and created a
 
 1. Ingestion: gunicorn with 2 sync workers; wrk posts batches of 100 new page_view events
    (unique ids generated in Lua) to POST /api/v1/telemetry/events with a session cookie and
-   CSRF token, as a browser would. Events/s = rows stored / seconds. Target >= 5,000.
+   CSRF token, as a browser would. Events/s = rows stored / seconds. Target >= 5,000. Also
+   the CPU time the gunicorn workers and the PostgreSQL backends spent per event (from /proc),
+   which, unlike the rate, does not depend on what else the machine is running.
 2. Aggregation: N events (default 1,000,000) generated in PostgreSQL with INSERT ... SELECT
    generate_series over 24 hours and 2 x 6 x 3 x 2 x 5 dimension values, then timed:
    the backfill service per bucket size (minute, hour) and the scheduled service's first run
@@ -135,13 +137,41 @@ end
 """
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of processes (from /proc), in seconds."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _workers(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def _backends() -> list[int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _stored_events() -> int:
     from telemetry.models import Event
 
     return Event.objects.filter(event_type="page_view").count()
 
 
-def bench_ingestion(seconds: int, connections: int) -> tuple[float, int, str]:
+def bench_ingestion(seconds: int, connections: int) -> tuple[float, int, str, float, float]:
     session, csrf = _setup()
     port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -155,17 +185,22 @@ def bench_ingestion(seconds: int, connections: int) -> tuple[float, int, str]:
             url = f"http://127.0.0.1:{port}{URL}"
             subprocess.run([*wrk, "-d2s", url], check=True, capture_output=True)  # warm up
             before = _stored_events()
+            workers, backends = _workers(server.pid), _backends()
+            cpu_before = _cpu_seconds(workers), _cpu_seconds(backends)
             started = time.monotonic()
             out = subprocess.run(
                 [*wrk, f"-d{seconds}s", url], check=True, capture_output=True, text=True
             )
             elapsed = time.monotonic() - started
+            cpu_after = _cpu_seconds(workers), _cpu_seconds(backends)
             stored = _stored_events() - before
         finally:
             server.terminate()
             server.wait(timeout=30)
     bad = [line for line in out.stdout.splitlines() if "Non-2xx" in line]
-    return stored / elapsed, stored, bad[0].strip() if bad else "all 202"
+    python_us = (cpu_after[0] - cpu_before[0]) / max(stored, 1) * 1e6
+    postgres_us = (cpu_after[1] - cpu_before[1]) / max(stored, 1) * 1e6
+    return stored / elapsed, stored, bad[0].strip() if bad else "all 202", python_us, postgres_us
 
 
 GENERATE = """
@@ -224,10 +259,20 @@ def main() -> None:
     args = parser.parse_args()
     _fresh_database()
     if args.only != "aggregation":
-        rate, stored, status = bench_ingestion(args.seconds, args.connections)
-        print(f"\nIngestion: gunicorn 2 workers, wrk {args.connections} connections, batches of 100")
+        rate, stored, status, python_us, postgres_us = bench_ingestion(
+            args.seconds, args.connections
+        )
+        print(
+            f"\nIngestion: gunicorn 2 workers, wrk {args.connections} connections, batches of 100"
+        )
         print(f"{'events/s':>10} {'stored':>9}  responses        target")
         print(f"{rate:>10.0f} {stored:>9}  {status:<15}  >= 5,000 events/s")
+        # CPU spent per event does not depend on what else runs on the machine; the rate does.
+        capacity = 2e6 / (python_us + postgres_us)
+        print(
+            f"CPU per event: gunicorn workers {python_us:.0f} us, PostgreSQL {postgres_us:.0f} us"
+        )
+        print(f"=> on 2 otherwise idle cores: about {capacity:,.0f} events/s")
     if args.only == "ingestion":
         return
     if args.only == "aggregation":
