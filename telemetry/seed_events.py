@@ -1,7 +1,7 @@
 """Deterministic telemetry for `seed_test_data`: fourteen days of a rollout of the new hub.
 
-Every day has its own random generator seeded by the date, and event `i` of a day gets the id
-uuid5(day, i): the same command stores the same events, a rerun stores nothing new (the unique
+Event `i` of a day has its own random generator and the id uuid5(day, i), both seeded by the
+date and `i`: the same command stores the same events, a rerun stores nothing new (the unique
 event id dedups), and a larger `--events` keeps the first events and adds to them. The new
 hub's share grows day by day (users are assigned by a stable hash, as a rollout does), so the
 adoption chart rises; the old pages are a little slower and fail a little more often.
@@ -51,10 +51,10 @@ def day_events(
     day: date, *, count: int, share: float, users: list[str], cutoff: datetime
 ) -> Iterator[dict[str, Any]]:
     """The day's first `count` events, without those at or after `cutoff` (not happened yet)."""
-    rng = random.Random(f"llmhub-seed-telemetry:{day.isoformat()}")
     midnight = datetime.combine(day, time.min, tzinfo=UTC)
     for i in range(count):
-        # Draw everything first, so event i never depends on the cutoff or on later events.
+        # A generator per event: event i is the same whatever `count`, the users or the cutoff.
+        rng = random.Random(f"llmhub-seed-telemetry:{day.isoformat()}:{i}")
         occurred = midnight + timedelta(seconds=rng.randrange(86_400))
         user = users[rng.randrange(len(users))]
         kind = rng.choices(TYPES, TYPE_WEIGHTS)[0]
