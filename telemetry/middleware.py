@@ -46,16 +46,14 @@ class TelemetryMiddleware:
         try:
             response = self.get_response(request)
             seconds = time.perf_counter() - started
-            self._after(request, response, ctx, seconds)
+            self._after(request, response, seconds)
         finally:
             buffer.write_now(ctx.pending)
             current.reset(token)
         response["X-Request-ID"] = request_id
         return response
 
-    def _after(
-        self, request: HttpRequest, response: HttpResponse, ctx: RequestContext, seconds: float
-    ) -> None:
+    def _after(self, request: HttpRequest, response: HttpResponse, seconds: float) -> None:
         route = route_of(request)
         status = response.status_code
         metrics.observe_request(route, request.method or "", status, seconds)
