@@ -175,6 +175,22 @@ def test_aggregate_events_command__since_until__backfills(capsys: pytest.Capture
     assert "minute:" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--since", "yesterday"],
+        ["--since", "2026-11-26", "--until", "2026-11-25"],
+        ["--until", "2026-11-25"],
+    ],
+)
+def test_aggregate_events_command__bad_range__is_refused(args: list[str]) -> None:
+    from django.core.management.base import CommandError
+
+    with pytest.raises((CommandError, SystemExit)):
+        call_command("aggregate_events", *args)
+    assert not EventSummary.objects.exists()
+
+
 def test_aggregate__empty_durations__give_no_percentiles() -> None:
     at = NOW - timedelta(hours=1)
     EventFactory.create_batch(3, occurred_at=at, received_at=at, duration_ms=None)

@@ -33,6 +33,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         since: datetime | None = options["since"]
         until: datetime = options["until"] or timezone.now()
+        if since is None and options["until"] is not None:
+            raise CommandError("--until needs --since: which range should be rebuilt?")
         if since is None:
             results = summaries_aggregate_closed()
         elif since >= until:
