@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from telemetry.views.dashboard import aggregate_now, dashboard, dashboard_json, metrics_view
+from telemetry.views.dashboard import DashboardDataView, aggregate_now, dashboard, metrics_view
 from telemetry.views.ingest import EventBatchView
 
 app_name = "telemetry"
@@ -10,7 +10,7 @@ app_name = "telemetry"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/telemetry/events", EventBatchView.as_view(), name="events"),
     path("telemetry/", dashboard, name="dashboard"),
-    path("telemetry/data.json", dashboard_json, name="data"),
+    path("telemetry/data.json", DashboardDataView.as_view(), name="data"),
     path("telemetry/aggregate", aggregate_now, name="aggregate"),
     path("metrics", metrics_view, name="metrics"),
 ]

@@ -102,12 +102,13 @@ def test_dashboard__bad_period__is_400_naming_the_problem(staff: Client, query: 
     assert response.json()["error"]["fields"]
 
 
-def test_dashboard__not_staff__is_sent_to_login(django_user_model) -> None:
+def test_dashboard__not_staff__is_sent_to_login_or_refused(django_user_model) -> None:
     client = Client()
     client.force_login(django_user_model.objects.create_user("plain"))
-    for url in ("/telemetry/", "/telemetry/data.json"):
-        response = client.get(url)
-        assert response.status_code == 302 and "/login/" in response["Location"]
+    page = client.get("/telemetry/")
+    assert page.status_code == 302 and "/login/" in page["Location"]
+    assert client.get("/telemetry/data.json").status_code == 403
+    assert Client().get("/telemetry/data.json").status_code in (401, 403)
 
 
 def test_aggregate_now__staff_post__runs_the_aggregation_after_commit(

@@ -7,14 +7,21 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.permissions import IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from telemetry import metrics
 from telemetry.enqueue import enqueue_on_commit
 from telemetry.period import PeriodError, period_from_query
 from telemetry.selectors import COHORTS, dashboard_data
+from telemetry.views.ingest import error_response
 
 TITLE = "Telemetry: is the new hub healthy?"
 
@@ -36,15 +43,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "telemetry/dashboard.html", context)
 
 
-@require_GET
-@staff_member_required
-def dashboard_json(request: HttpRequest) -> JsonResponse:
-    try:
-        period = period_from_query(request.GET)
-    except PeriodError as exc:
-        error = {"code": "invalid", "message": exc.message, "fields": {exc.field: [exc.message]}}
-        return JsonResponse({"error": error}, status=400)
-    return JsonResponse(dashboard_data(period))
+class DashboardDataView(APIView):
+    """The dashboard's figures as JSON for scripts: staff, by session or API token."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("days", int, description="The last N days (1-90, default 7)."),
+            OpenApiParameter("since", str, description="First day, YYYY-MM-DD."),
+            OpenApiParameter("until", str, description="Last day, YYYY-MM-DD (included)."),
+        ],
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiResponse(description="Bad period.")},
+        summary="Telemetry dashboard data for a period",
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            period = period_from_query(request.query_params)
+        except PeriodError as exc:
+            fields = {exc.field: [exc.message]}
+            return error_response(400, "invalid", exc.message, fields)
+        return Response(dashboard_data(period))
 
 
 @require_POST
