@@ -9,9 +9,18 @@ llmhub/settings/telemetry.py.
 import os
 
 from celery import Celery
+from celery.signals import worker_process_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "llmhub.settings.local")
 
 app = Celery("llmhub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_process_shutdown.connect
+def _flush_telemetry(**kwargs: object) -> None:
+    """Pool processes leave through os._exit, which skips atexit: flush buffered telemetry."""
+    from telemetry.buffer import process_buffer
+
+    process_buffer.flush_all()
