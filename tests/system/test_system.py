@@ -1,0 +1,202 @@
+"""The system test: real gunicorn (2 workers), a Celery worker and beat, started with the same
+bin/ scripts as the Docker image and `make serve`, against PostgreSQL and a private Redis, and
+driven over HTTP only.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from flags.tests.support.services import free_port, private_redis
+from tests.system.processes import Deployment, Http
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+FLAG = "system_flag"
+PASSWORD = "system-test-password"
+
+
+def _database(name: str, create: bool) -> None:
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    logs = tmp_path_factory.mktemp("system")
+    db_name = f"llmhub_system_{uuid.uuid4().hex[:8]}"
+    _database(db_name, create=True)
+    port = free_port()
+    with private_redis() as (redis_process, redis_url):
+        env = _environment(db_name, redis_url, port, logs)
+        system = Deployment(env=env, base_url=f"http://127.0.0.1:{port}", logs=logs)
+        system.manage("migrate", "--noinput", "-v0")
+        system.manage(
+            "createsuperuser",
+            "--noinput",
+            "--username",
+            "sysadmin",
+            "--email",
+            "sysadmin@example.com",
+        )
+        system.token = (
+            system.manage(
+                "tokens",
+                "create",
+                "--user",
+                "sysadmin",
+                "--scope",
+                "write",
+                "--label",
+                "system-test",
+            )
+            .strip()
+            .splitlines()[-1]
+        )
+        system.redis = redis_process
+        try:
+            for name in ("web", "worker", "beat"):
+                system.start(name, name)
+            system.wait_healthy()
+            yield system
+        finally:
+            system.stop_all()
+    _database(db_name, create=False)
+
+
+def _environment(db_name: str, redis_url: str, port: int, logs: Path) -> dict[str, str]:
+    import os
+
+    base = redis_url.rsplit("/", 1)[0]
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "DJANGO_SETTINGS_MODULE": "llmhub.settings.production",
+        "DJANGO_SECRET_KEY": "system-test-" + uuid.uuid4().hex * 2,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SECURE_COOKIES": "false",
+        "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
+        "PROVIDER_KEY_ENCRYPTION_KEYS": "YnVpbGQtb25seS1wbGFjZWhvbGRlci1rZXktMzJieXQ=",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db_name}",
+        "REDIS_URL": f"{base}/0",
+        "CELERY_BROKER_URL": f"{base}/1",
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+        "PROMETHEUS_MULTIPROC_DIR": str(logs / "metrics"),
+        "CELERY_BEAT_SCHEDULE_FILE": str(logs / "beat-schedule"),
+        "TELEMETRY_AGGREGATE_SECONDS": "3",
+        "TELEMETRY_AGGREGATION_DELAY_SECONDS": "1",
+    }
+
+
+def test_flag__created_with_a_token_and_evaluated(deployment: Deployment) -> None:
+    api = Http(deployment.base_url, deployment.token)
+    status, body = api.request(
+        "POST", "/api/v1/features/", {"name": FLAG, "enabled": True, "rollout_percentage": 100}
+    )
+    assert status == 201, body
+    status, body = api.request("GET", f"/api/v1/features/{FLAG}?user_id=alice")
+    assert (status, body["enabled"], body["reason"]) == (200, True, "FULL_ROLLOUT")
+
+
+def test_telemetry__posted_then_aggregated_by_beat_and_worker(deployment: Deployment) -> None:
+    api = Http(deployment.base_url, deployment.token)
+    moment = (datetime.now(UTC) - timedelta(minutes=3)).isoformat()
+    events = [
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": "page_view",
+            "occurred_at": moment,
+            "page": "llm-hub",
+            "tab": "keys",
+            "cohort": "new_hub",
+        }
+        for _ in range(25)
+    ]
+    status, body = api.request("POST", "/api/v1/telemetry/events", {"events": events})
+    assert (status, body["stored"]) == (202, 25), body
+    staff = _signed_in(deployment)
+    deadline = time.monotonic() + 60
+    views = 0
+    while time.monotonic() < deadline and views < 25:
+        status, data = staff.request("GET", "/telemetry/data.json?days=1")
+        assert status == 200, data
+        views = sum(data["cohorts"]["new_hub"]["views"])
+        time.sleep(1)
+    assert views == 25
+
+
+def _signed_in(deployment: Deployment) -> Http:
+    browser = Http(deployment.base_url)
+    browser.request("GET", "/admin/login/")
+    status, _ = browser.request(
+        "POST",
+        "/admin/login/?next=/admin/",
+        form={
+            "username": "sysadmin",
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": browser.cookie("csrftoken"),
+            "next": "/admin/",
+        },
+        headers={"Referer": deployment.base_url + "/admin/login/"},
+    )
+    assert browser.cookie("sessionid"), f"login failed ({status})"
+    return browser
+
+
+def test_flag_change__every_gunicorn_worker_answers_within_one_second(
+    deployment: Deployment,
+) -> None:
+    api = Http(deployment.base_url, deployment.token)
+    _warm_every_worker(api)
+    changed_at = time.monotonic()
+    assert api.request("POST", f"/api/v1/features/{FLAG}/disable")[0] == 200
+    answers: dict[str, tuple[float, bool]] = {}
+    probe = 0
+    while time.monotonic() - changed_at < 1.5:
+        probe += 1
+        status, body = api.request("GET", f"/api/v1/features/{FLAG}?user_id=alice&probe={probe}")
+        assert status == 200, body
+        answers[str(probe)] = (time.monotonic() - changed_at, body["enabled"])
+    by_worker = _probes_by_worker(deployment)
+    assert len(by_worker) == 2, f"expected both workers to answer, got {by_worker.keys()}"
+    for pid, probes in by_worker.items():
+        seen = [answers[p] for p in probes if p in answers]
+        stale = [elapsed for elapsed, enabled in seen if enabled]
+        fresh = [elapsed for elapsed, enabled in seen if not enabled]
+        assert fresh and min(fresh) < 1.0, f"worker {pid} never answered the new value in 1 s"
+        assert not stale or max(stale) < 1.0, f"worker {pid} answered the old value after 1 s"
+
+
+def _warm_every_worker(api: Http) -> None:
+    for _ in range(20):
+        api.request("GET", f"/api/v1/features/{FLAG}?user_id=alice")
+
+
+def _probes_by_worker(deployment: Deployment) -> dict[str, list[str]]:
+    time.sleep(0.5)  # let gunicorn flush its access log
+    log = (deployment.logs / "web.out").read_text()
+    workers: dict[str, list[str]] = {}
+    for probe, pid in re.findall(r"probe=(\d+)\S* HTTP/1\.\d\" 200 .*pid=<?(\d+)", log):
+        workers.setdefault(pid, []).append(probe)
+    return workers
+
+
+def test_redis_stopped__evaluations_keep_answering(deployment: Deployment) -> None:
+    api = Http(deployment.base_url, deployment.token)
+    deployment.redis.kill()
+    deployment.redis.wait(timeout=10)
+    for _ in range(20):
+        status, body = api.request("GET", f"/api/v1/features/{FLAG}?user_id=alice")
+        assert status == 200, body
+        assert (body["enabled"], body["reason"]) == (False, "DISABLED")
