@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
-from typing import Any, cast
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar, cast
 
 from django.db import transaction
 
@@ -19,6 +19,7 @@ from telemetry.models import EventSummary, FlagEvaluationCount
 from telemetry.seed_events import day_events, new_hub_share, seed_days
 from telemetry.services import INSERT_BATCH, events_store
 
+T = TypeVar("T")
 COMMIT_EVERY = 20 * INSERT_BATCH
 # Evaluations per hour and flag: (reason, enabled, share of the hour's evaluations).
 FLAG_REASONS: dict[str, list[tuple[str, bool, float]]] = {
@@ -33,15 +34,24 @@ FLAG_REASONS: dict[str, list[tuple[str, bool, float]]] = {
 
 
 def seed_telemetry(run: SeedRun) -> list[Tally]:
-    from telemetry.tests.factories import EventRowFactory  # factory-boy: a dev requirement
-
     days = seed_days(run.now.date(), TELEMETRY_DAYS)
     since = datetime.combine(days[0], time.min, tzinfo=UTC)
     # Up to the start of this hour: what has "happened" is the same for every run in the hour.
     cutoff = run.now.replace(minute=0, second=0, microsecond=0)
-    template = cast(dict[str, Any], EventRowFactory())
-    users = ["tester", *run.regular_usernames]
     per_day = -(-run.events // TELEMETRY_DAYS)  # ceiling: at least --events in full days
+    events = _store_events(run, days=days, per_day=per_day, cutoff=cutoff)
+    counts = _store_flag_counts(list(_flag_count_rows(days, per_day=per_day, cutoff=cutoff)))
+    before = EventSummary.objects.filter(bucket_start__gte=since).count()
+    summaries_rebuild(since=since, until=cutoff)
+    after = EventSummary.objects.filter(bucket_start__gte=since).count()
+    return [events, counts, Tally("event summaries", after - before, before)]
+
+
+def _store_events(run: SeedRun, *, days: list[date], per_day: int, cutoff: datetime) -> Tally:
+    from telemetry.tests.factories import EventRowFactory  # factory-boy: a dev requirement
+
+    template = cast(dict[str, Any], EventRowFactory())  # every column, blank
+    users = ["tester", *run.regular_usernames]
     progress = run.progress("telemetry events", per_day * len(days))
     generated = stored = 0
     # One transaction per COMMIT_EVERY rows: a commit per batch costs a disk sync each.
@@ -52,29 +62,21 @@ def seed_telemetry(run: SeedRun) -> list[Tally]:
                 generated += len(batch)
                 progress.advance(len(batch))
     progress.finish()
-    counts = _seed_flag_counts(days, per_day, cutoff)
-    before = EventSummary.objects.filter(bucket_start__gte=since).count()
-    summaries_rebuild(since=since, until=cutoff)
-    after = EventSummary.objects.filter(bucket_start__gte=since).count()
-    return [
-        Tally("telemetry events", stored, generated - stored),
-        counts,
-        Tally("event summaries", after - before, before),
-    ]
+    return Tally("telemetry events", stored, generated - stored)
 
 
 def _all_events(
-    days: list[Any], per_day: int, users: list[str], cutoff: datetime
+    days: list[date], per_day: int, users: list[str], cutoff: datetime
 ) -> Iterator[dict[str, Any]]:
     for index, day in enumerate(days):
         share = new_hub_share(index, len(days))
         yield from day_events(day, count=per_day, share=share, users=users, cutoff=cutoff)
 
 
-def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
+def _batches(items: Iterator[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
         if len(batch) == size:
             yield batch
             batch = []
@@ -82,28 +84,28 @@ def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[st
         yield batch
 
 
-def _seed_flag_counts(days: list[Any], per_day: int, cutoff: datetime) -> Tally:
+def _flag_count_rows(
+    days: list[date], *, per_day: int, cutoff: datetime
+) -> Iterator[FlagEvaluationCount]:
     """One row per flag, reason and hour (at a minute drawn per hour), scaled with --events."""
-    rows = []
     for day in days:
         rng = random.Random(f"llmhub-seed-flags:{day.isoformat()}")
         midnight = datetime.combine(day, time.min, tzinfo=UTC)
         for hour in range(24):
             minute = midnight + timedelta(hours=hour, minutes=rng.randrange(60))
             evaluations = max(1, per_day // 24) * rng.randint(2, 4)
+            if minute >= cutoff:
+                continue
             for flag, reasons in FLAG_REASONS.items():
                 for reason, enabled, share in reasons:
                     count = max(1, round(evaluations * share))
-                    if minute < cutoff:
-                        rows.append(
-                            FlagEvaluationCount(
-                                bucket_start=minute,
-                                flag=flag,
-                                reason=reason,
-                                enabled=enabled,
-                                count=count,
-                            )
-                        )
+                    yield FlagEvaluationCount(
+                        bucket_start=minute, flag=flag, reason=reason, enabled=enabled, count=count
+                    )
+
+
+def _store_flag_counts(rows: list[FlagEvaluationCount]) -> Tally:
+    """The unique (minute, flag, reason) key skips rows already there."""
     seeded = FlagEvaluationCount.objects.filter(flag__in=FLAG_REASONS)
     before = seeded.count()
     FlagEvaluationCount.objects.bulk_create(rows, batch_size=INSERT_BATCH, ignore_conflicts=True)
