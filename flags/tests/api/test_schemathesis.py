@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.conf import settings as django_settings
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import override_settings
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
@@ -38,12 +42,19 @@ CHECKS = [
 ]
 # The flags API and OFREP (other apps' operations are theirs to fuzz).
 OURS = r"^/(api/v1/features|ofrep)/"
-HIGH_RATES = {
-    "REST_FRAMEWORK": {
-        **__import__("django.conf").conf.settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {},  # no throttling: fuzz the endpoints, not the limiter
-    }
-}
+# No throttling: fuzz the endpoints, not the limiter (test_throttling.py covers that).
+UNTHROTTLED = {**django_settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}
+
+
+@pytest.fixture(autouse=True)
+def _keep_test_connection() -> Iterator[None]:
+    """Django closes the connection around each WSGI request (`close_old_connections`), which
+    would end the test's transaction on PostgreSQL; its test client disconnects it the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 def _api_schema() -> Any:
@@ -76,13 +87,13 @@ def write_headers(db: None) -> dict[str, str]:
 def test_api__write_token__documented_answers_and_no_server_error(
     case: Any, write_headers: dict[str, str]
 ) -> None:
-    with override_settings(**HIGH_RATES):
+    with override_settings(REST_FRAMEWORK=UNTHROTTLED):
         case.call_and_validate(headers=write_headers, checks=CHECKS)
 
 
 @schema.parametrize()
 @FUZZ
 def test_api__anonymous__documented_refusals(case: Any) -> None:
-    with override_settings(**HIGH_RATES):
+    with override_settings(REST_FRAMEWORK=UNTHROTTLED):
         response = case.call_and_validate(checks=CHECKS)
     assert response.status_code in (401, 403), response.status_code
