@@ -181,3 +181,27 @@ def test_redis_down__writes_fail_closed_reads_fail_open(
     assert Flag.objects.get(name="hub").rollout_percentage == 90  # nothing written
     assert read.status_code == 200  # reads keep working, counted per process
     assert new_token.status_code == 503  # an unseen credential is not checked uncounted
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "203.0.113.9", "10.0.0.1"),  # no trusted proxy: the header is the client's word
+        (1, "203.0.113.9", "203.0.113.9"),
+        (1, "6.6.6.6, 203.0.113.9", "203.0.113.9"),  # the left part was forged
+        (2, "6.6.6.6, 203.0.113.9, 10.1.1.1", "203.0.113.9"),
+        (2, "203.0.113.9", "10.0.0.1"),  # shorter than our proxy chain: not from our proxies
+        (1, "not-an-address", "10.0.0.1"),
+        (1, "", "10.0.0.1"),
+    ],
+)
+def test_client_address__counts_trusted_proxies_from_the_right(
+    proxies: int, forwarded: str, expected: str
+) -> None:
+    from django.test import RequestFactory
+
+    from flags.api.auth import client_address
+
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+    with override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "NUM_PROXIES": proxies}):
+        assert client_address(request) == expected
