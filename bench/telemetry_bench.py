@@ -165,16 +165,21 @@ end
 """
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of processes (from /proc), in seconds."""
-    total = 0
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU time of each process (from /proc), in seconds."""
+    seconds = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
-    return total / os.sysconf("SC_CLK_TCK")
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+def _spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU spent between two readings; a process that appeared in between counts whole."""
+    return sum(value - before.get(pid, 0.0) for pid, value in after.items())
 
 
 def _workers(master: int) -> list[int]:
@@ -224,7 +229,7 @@ def bench_ingestion(
             timed = [*wrk, "-s", str(scripts[1]), f"-d{seconds}s", url]
             out = subprocess.run(timed, check=True, capture_output=True, text=True)
             elapsed = time.monotonic() - started
-            cpu_after = _cpu_seconds(workers), _cpu_seconds(backends)
+            cpu_after = _cpu_seconds(workers), _cpu_seconds(sorted({*backends, *_backends()}))
             stored = _stored_events() - before
             time.sleep(0.5)  # the last lines still in the pipe
             lines, served = log.event_lines, _stored_events() - at_start
@@ -233,8 +238,8 @@ def bench_ingestion(
             server.wait(timeout=30)
     bad = [line for line in out.stdout.splitlines() if "Non-2xx" in line]
     print(f"  (this server stored {served} events and wrote {lines} JSON log lines for them)")
-    python_us = (cpu_after[0] - cpu_before[0]) / max(stored, 1) * 1e6
-    postgres_us = (cpu_after[1] - cpu_before[1]) / max(stored, 1) * 1e6
+    python_us = _spent(cpu_before[0], cpu_after[0]) / max(stored, 1) * 1e6
+    postgres_us = _spent(cpu_before[1], cpu_after[1]) / max(stored, 1) * 1e6
     return stored / elapsed, stored, bad[0].strip() if bad else "all 202", python_us, postgres_us
 
 
