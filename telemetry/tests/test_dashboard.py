@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from telemetry.aggregation.services import summaries_aggregate_closed
-from telemetry.models import FlagEvaluationCount
+from telemetry.models import EventSummary, FlagEvaluationCount
 from telemetry.tests.factories import EventFactory
 
 pytestmark = pytest.mark.django_db
@@ -114,8 +114,6 @@ def test_dashboard__not_staff__is_sent_to_login_or_refused(django_user_model) ->
 def test_aggregate_now__staff_post__runs_the_aggregation_after_commit(
     staff: Client, django_capture_on_commit_callbacks
 ) -> None:
-    from telemetry.models import EventSummary
-
     at = timezone.now() - timedelta(hours=2)
     EventFactory(occurred_at=at, received_at=at)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -147,19 +145,17 @@ def test_metrics__anyone_else__is_refused(settings, django_user_model) -> None:
 
 
 def test_dashboard_json__hours_then_minutes__each_event_counted_once(staff: Client) -> None:
-    # given page views in closed hours and in the current hour's closed minutes
-    now = timezone.now()
-    hour = now.replace(minute=0, second=0, microsecond=0)
-    if now - hour < timedelta(minutes=3):
-        pytest.skip("needs a few closed minutes in the current hour")
+    # given page views in closed hours and in closed minutes of a still-open hour (12:xx today)
+    noon = timezone.now().astimezone(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
     for at in (
-        hour - timedelta(minutes=30),
-        hour - timedelta(minutes=90),
-        hour + timedelta(minutes=1),
+        noon - timedelta(minutes=30),
+        noon - timedelta(minutes=90),
+        noon + timedelta(minutes=1),
     ):
         EventFactory(event_type="page_view", cohort="old_pages", occurred_at=at, received_at=at)
-    summaries_aggregate_closed()
-    # when the dashboard reads today and yesterday
-    data = staff.get("/telemetry/data.json?days=2").json()
-    # then all three views count, once
-    assert sum(data["cohorts"]["old_pages"]["views"]) == 3
+    summaries_aggregate_closed(now=noon + timedelta(minutes=30))
+    assert EventSummary.objects.filter(bucket_size="hour").count() == 2  # 10:00 and 11:00
+    # when the dashboard reads today
+    data = staff.get("/telemetry/data.json?days=1").json()
+    # then all three views count, once: two from hour rows, one from minute rows
+    assert data["cohorts"]["old_pages"]["views"] == [3]
