@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from flags.api.ratelimit import RateLimiter, limiter
 from flags.models import Flag
@@ -95,14 +95,23 @@ def test_address__behind_one_trusted_proxy__counts_the_address_it_saw(
 
 
 def test_unknown_tokens__login_rate_per_address__429() -> None:
-    from django.test import Client
-
     with override_settings(REST_FRAMEWORK=_rates(login="3/min")):
         codes = [
             Client().get(f"{BASE}hub", HTTP_AUTHORIZATION=f"Bearer lhk_guess{i}").status_code
             for i in range(5)
         ]
     assert codes == [401, 401, 401, 429, 429]
+
+
+def test_admin_login__attempts_per_address__429_with_retry_after() -> None:
+    make_user("admin", staff=True)
+    with override_settings(REST_FRAMEWORK=_rates(login="3/min")):
+        responses = [
+            Client().post("/admin/login/", {"username": "admin", "password": f"guess{i}"})
+            for i in range(5)
+        ]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429, 429]
+    assert 1 <= int(responses[-1]["Retry-After"]) <= 60
 
 
 def test_lenient_counts__shared_between_processes_through_the_cache() -> None:
@@ -172,6 +181,7 @@ def test_redis_down__writes_fail_closed_reads_fail_open(
         limiter.reset()  # forget the healthy state: the next hit must find out
 
         write = api.post(f"{BASE}hub/rollout/80")
+        login = Client().post("/admin/login/", {"username": "ops", "password": "pw"})
         read = api.get(f"{BASE}hub?user_id=bob")
         new_token = api_for(make_user("late", ("view_flag",)), "read").get(f"{BASE}hub")
 
@@ -181,6 +191,8 @@ def test_redis_down__writes_fail_closed_reads_fail_open(
     assert Flag.objects.get(name="hub").rollout_percentage == 90  # nothing written
     assert read.status_code == 200  # reads keep working, counted per process
     assert new_token.status_code == 503  # an unseen credential is not checked uncounted
+    assert login.status_code == 503  # nor is a password
+    assert login["Retry-After"] == "5"
 
 
 @pytest.mark.parametrize(
