@@ -10,9 +10,19 @@ from __future__ import annotations
 import contextlib
 import logging
 import traceback
+from collections.abc import Mapping
 from typing import Any
 
 from telemetry.recording import record_event, user_id_of
+
+
+def _context(context: object) -> dict[str, Any]:
+    """The caller's context as properties; anything but a mapping is kept under "context"."""
+    if context is None:
+        return {}
+    if isinstance(context, Mapping):
+        return {str(key): value for key, value in context.items()}
+    return {"context": context}
 
 
 class LLMHubMonitor:
@@ -87,7 +97,7 @@ class LLMHubMonitor:
         user_id: object, error: BaseException | str, context: dict[str, Any] | None = None
     ) -> None:
         """Log an error; an exception's traceback goes to the log line and the properties."""
-        properties: dict[str, Any] = dict(context or {})
+        properties = _context(context)
         exc_info = None
         if isinstance(error, BaseException):
             properties["error_class"] = type(error).__name__
@@ -109,7 +119,7 @@ class LLMHubMonitor:
 
     @staticmethod
     def log_warning(user_id: object, message: str, context: dict[str, Any] | None = None) -> None:
-        properties = {**(context or {}), "warning": message}
+        properties = {**_context(context), "warning": message}
         page = properties.pop("page", None)
         record_event(
             "warning",
@@ -127,7 +137,7 @@ class LLMHubMonitor:
         context: dict[str, Any] | None = None,
     ) -> None:
         """A security-relevant fact (denied access, throttling, a flag change): kept durably."""
-        properties = {**(context or {}), "severity": severity}
+        properties = {**_context(context), "severity": severity}
         level = logging.ERROR if severity in ("error", "critical") else logging.WARNING
         record_event(
             "security",

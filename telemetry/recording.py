@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import uuid
 from datetime import datetime
 from typing import Any
@@ -83,10 +84,12 @@ def build_row(event_type: str, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _number(value: Any) -> float | None:
+    """A finite float, else None: NaN or infinity would poison max and percentiles."""
     try:
-        return None if value is None else float(value)
+        number = None if value is None else float(value)
     except (TypeError, ValueError):
         return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _plain(value: Any) -> Any:

@@ -5,6 +5,7 @@ bulk_create(ignore_conflicts=True) already handle."""
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -63,6 +64,11 @@ class BrowserEventSerializer(serializers.Serializer):
     status = serializers.IntegerField(min_value=100, max_value=599, required=False, allow_null=True)
     path = serializers.CharField(max_length=500, required=False, allow_blank=True)
     properties = serializers.DictField(required=False)
+
+    def validate_duration_ms(self, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise serializers.ValidationError("A duration must be a finite number.")
+        return value
 
     def validate_occurred_at(self, value: datetime) -> datetime:
         hours = settings.TELEMETRY_MAX_EVENT_AGE_HOURS

@@ -88,6 +88,14 @@ def test_ingest__malformed_batch__is_400_with_the_error_shape(client: Client, bo
     assert Event.objects.count() == 0
 
 
+@pytest.mark.parametrize("duration", ["NaN", "Infinity", "1e999"])
+def test_ingest__non_finite_duration__is_400(client: Client, duration: str) -> None:
+    body = json.dumps({"events": [browser_event(duration_ms=1.5)]}).replace("1.5", duration)
+    response = client.post(URL, body, content_type="application/json")
+    assert response.status_code == 400
+    assert Event.objects.count() == 0
+
+
 def test_ingest__more_than_500_events__is_refused(client: Client) -> None:
     response = _post(client, {"events": [browser_event() for _ in range(501)]})
     assert response.status_code == 400

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -78,3 +80,22 @@ def test_monitor__database_down__never_raises(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.undo()
     assert buffer.flush() == 1
     assert Event.objects.get().action == "login_failed"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: LLMHubMonitor.log_page_view(object(), page=None, tab=123, referrer=b"\xff"),
+        lambda: LLMHubMonitor.log_error(None, None, "not a dict"),
+        lambda: LLMHubMonitor.log_warning(3.5, None, ["a", "list"]),
+        lambda: LLMHubMonitor.log_security_event("ann", None, None, {1: object()}),  # type: ignore[dict-item]
+        lambda: LLMHubMonitor.log_api_call("ann", None, None, "200", "slow"),
+        lambda: LLMHubMonitor.log_performance_metric("ann", "x", float("nan")),
+        lambda: record_metric("", "not a number", **{"message": "x"}),
+    ],
+)
+def test_monitor__odd_arguments__never_raise_and_still_store(call) -> None:
+    call()
+    buffer.flush()
+    event = Event.objects.get()
+    assert event.duration_ms is None or math.isfinite(event.duration_ms)
