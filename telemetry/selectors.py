@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from telemetry.models import AggregationState, Event, EventSummary, FlagEvaluationCount
 from telemetry.period import Period
@@ -81,12 +83,22 @@ def cohort_series(period: Period) -> dict[str, dict[str, list[Any]]]:
         series[users["cohort"]]["users"][index[users["day"]]] = users["users"]
     for (cohort_name, day), p95 in _p95(period).items():
         series[cohort_name]["p95_ms"][index[day]] = p95
+    kept_from = _raw_events_kept_from()
     for cohort in series.values():
         cohort["error_rate"] = [
             round(e / r, 4) if r else None
             for e, r in zip(cohort["errors"], cohort["requests"], strict=True)
         ]
+        for i, day in enumerate(period.days):
+            if day < kept_from:  # raw events pruned: unknown, not zero
+                cohort["users"][i] = None
     return series
+
+
+def _raw_events_kept_from() -> date:
+    """The first day whose raw events are all still stored (see events_prune)."""
+    now = timezone.now().astimezone(UTC)
+    return (now - timedelta(days=settings.TELEMETRY_RETENTION_DAYS)).date()
 
 
 def _users(period: Period) -> Any:

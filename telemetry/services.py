@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from telemetry.models import Event
@@ -16,6 +17,7 @@ from telemetry.models import Event
 # One INSERT statement per this many rows: large enough to amortise the round trip, small
 # enough to stay under SQLite's bound-parameter limit (19 columns per row).
 INSERT_BATCH = 500
+PRUNE_WINDOW = timedelta(hours=1)
 
 
 def events_store(*, rows: list[dict[str, Any]]) -> int:
@@ -114,5 +116,12 @@ def events_prune(*, older_than_days: int | None = None) -> int:
     # would otherwise overwrite its summary with a partial count.
     cutoff = (timezone.now() - timedelta(days=days)).astimezone(UTC)
     cutoff = cutoff.replace(hour=0, minute=0, second=0, microsecond=0)
-    deleted, _ = Event.objects.filter(occurred_at__lt=cutoff).delete()
+    oldest = Event.objects.filter(occurred_at__lt=cutoff).aggregate(Min("occurred_at"))
+    start: datetime | None = oldest["occurred_at__min"]
+    deleted = 0
+    # Hour by hour: short transactions, instead of one DELETE holding millions of rows.
+    while start is not None and start < cutoff:
+        end = min(start + PRUNE_WINDOW, cutoff)
+        deleted += Event.objects.filter(occurred_at__lt=end).delete()[0]
+        start = end
     return deleted

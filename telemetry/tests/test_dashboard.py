@@ -159,3 +159,12 @@ def test_dashboard_json__hours_then_minutes__each_event_counted_once(staff: Clie
     data = staff.get("/telemetry/data.json?days=1").json()
     # then all three views count, once: two from hour rows, one from minute rows
     assert data["cohorts"]["old_pages"]["views"] == [3]
+
+
+def test_dashboard_json__days_past_retention__users_unknown_not_zero(
+    staff: Client, settings
+) -> None:
+    settings.TELEMETRY_RETENTION_DAYS = 2
+    data = staff.get("/telemetry/data.json?days=5").json()
+    assert data["cohorts"]["new_hub"]["users"] == [None, None, 0, 0, 0]
+    assert data["cohorts"]["new_hub"]["views"] == [0, 0, 0, 0, 0]
