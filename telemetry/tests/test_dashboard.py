@@ -168,3 +168,5 @@ def test_dashboard_json__days_past_retention__users_unknown_not_zero(
     data = staff.get("/telemetry/data.json?days=5").json()
     assert data["cohorts"]["new_hub"]["users"] == [None, None, 0, 0, 0]
     assert data["cohorts"]["new_hub"]["views"] == [0, 0, 0, 0, 0]
+    page = staff.get("/telemetry/?days=5")
+    assert page.status_code == 200 and b"None" not in page.content
