@@ -272,3 +272,15 @@ def test_rollback__unknown_version__4xx(admin_api: Api, version: str) -> None:
     response = admin_api.post(f"{BASE}hub/rollback/{version}")
     assert response.status_code in (400, 404)
     assert _history() == 1
+
+
+def test_options__not_part_of_the_api__405(admin_api: Api) -> None:
+    response = admin_api.call("OPTIONS", BASE)
+    assert response.status_code == 405
+    assert "GET" in response["Allow"]
+
+
+def test_head__answers_like_get_without_a_body(admin_api: Api) -> None:
+    make_flag("hub")
+    response = admin_api.call("HEAD", f"{BASE}hub?user_id=bob")
+    assert response.status_code == 200

@@ -103,3 +103,16 @@ def test_admin__revoke_action() -> None:
     )
 
     assert ApiToken.objects.get().revoked_at is not None
+
+
+def test_revoke__by_id__and_last_use_recorded() -> None:
+    make_user("deploy", ("view_flag",))
+    raw = _tokens("create", "--user", "deploy", "--scope", "read").strip().splitlines()[-1]
+    Client().get("/api/v1/features/", HTTP_X_API_KEY=raw)
+    token = ApiToken.objects.get()
+    assert token.last_used_at is not None
+
+    assert "revoked" in _tokens("revoke", str(token.pk))
+    assert "already revoked" in _tokens("revoke", str(token.pk))
+    with pytest.raises(CommandError, match="No token"):
+        _tokens("revoke", "lhk_nothere")
