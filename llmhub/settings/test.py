@@ -12,3 +12,5 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}  # noqa: F405
 # Tests declare their own flags; the environment's FEATURE_* must not leak into them.
 FLAGS_DECLARED = {}
+# Tests flush telemetry explicitly; a writer thread behind a test's back makes tests flaky.
+TELEMETRY_BACKGROUND_FLUSH = False
