@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -52,3 +53,19 @@ def _fresh_flag_state() -> Iterator[None]:
     yield
     store.reset()
     client.overrides.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stragglers_at_teardown(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Tests start real processes (workers, servers, peers) on the test database; one still
+    closing its connection must not stop pytest-django from dropping the database."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )

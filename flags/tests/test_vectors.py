@@ -9,27 +9,16 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import mmh3
 import pytest
 
 from flags.evaluation import bucket, evaluate
+from flags.tests.support.vectors import vectors_dir
 from flags.types import EvaluationContext, FlagSnapshot
 
-
-def _vectors() -> Path:
-    """The shared vectors folder: $LLMHUB_SHARED, or beside the checkout. Missing is a failure."""
-    here = Path(__file__).resolve().parents[3] / "shared"
-    for folder in (os.environ.get("LLMHUB_SHARED"), here, "/work/shared"):
-        if folder and (Path(folder) / "vectors").is_dir():
-            return Path(folder) / "vectors"
-    raise FileNotFoundError("test vectors not found: set LLMHUB_SHARED to the shared folder")
-
-
-VECTORS = _vectors()
+VECTORS = vectors_dir()
 UNLEASH = VECTORS / "unleash-client-specification"
 
 

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import copy
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 import yaml
-from django.conf import settings
 
 from flags.evaluation import bucket
 from flags.tests.api.conftest import Api, error_of, make_flag, make_user
+from flags.tests.support.vectors import vectors_dir
 from flags.testutils import override_flag
 
 pytestmark = pytest.mark.django_db
-SPEC = Path(settings.BASE_DIR).parent / "shared" / "vectors" / "ofrep" / "service" / "openapi.yaml"
+SPEC = vectors_dir() / "ofrep" / "service" / "openapi.yaml"
 SINGLE = "/ofrep/v1/evaluate/flags/"
 BULK = "/ofrep/v1/evaluate/flags"
 
