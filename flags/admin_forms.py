@@ -9,20 +9,10 @@ from django import forms
 from flags.errors import FlagValidationError
 from flags.models import Flag
 from flags.selectors import flag_tag_names
-from flags.validation import check_window, clean_changes
+from flags.validation import CONFIG_FIELDS, check_window, clean_changes
 
-EDITABLE = (
-    "description",
-    "enabled",
-    "rollout_percentage",
-    "rollout_group",
-    "whitelist_users",
-    "blacklist_users",
-    "starts_at",
-    "ends_at",
-    "tags",
-    "owner",
-)
+# The form edits every configuration field the services know.
+EDITABLE = CONFIG_FIELDS
 
 
 def _split(text: str) -> list[str]:
