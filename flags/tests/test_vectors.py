@@ -15,7 +15,7 @@ import mmh3
 import pytest
 
 from flags.evaluation import bucket, evaluate
-from flags.tests.support.vectors import vectors_dir
+from flags.tests.support.vectors import COPIES, shared_vectors_dir, vectors_dir
 from flags.types import EvaluationContext, FlagSnapshot
 
 VECTORS = vectors_dir()
@@ -113,3 +113,16 @@ def test_unleash_rollout__same_answer_as_unleash(
 ) -> None:
     result = evaluate(snapshot, EvaluationContext(subject=subject, now=0.0))
     assert result.enabled is expected, description
+
+
+def test_copies__identical_to_the_shared_vectors() -> None:
+    shared = shared_vectors_dir()
+    copies = sorted(
+        path for path in COPIES.rglob("*") if path.is_file() and path.name != "README.md"
+    )
+    assert copies, "tests/vectors holds the copies CI machines without the shared folder use"
+    if shared is None:
+        return  # nothing to compare with on this machine; the copies are what the tests read
+    for copy in copies:
+        original = shared / copy.relative_to(COPIES)
+        assert original.read_bytes() == copy.read_bytes(), f"{copy} differs from {original}"
