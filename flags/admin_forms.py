@@ -57,6 +57,8 @@ class FlagAdminForm(forms.ModelForm):
             self.fields["blacklist_users"].initial = "\n".join(flag.blacklist_users)
             self.fields["tags"].initial = ", ".join(flag_tag_names(flag))
             self.fields["expected_version"].initial = flag.version
+            # Editing always names the version it started from, so a stale form is refused.
+            self.fields["expected_version"].required = True
 
     def config_changes(self) -> dict[str, Any]:
         """The cleaned data in the services' vocabulary."""

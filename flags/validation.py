@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flags.errors import FlagValidationError
@@ -119,6 +119,15 @@ def _moment(value: object) -> datetime | None:
         raise _Invalid("Must be an ISO 8601 date-time with a time zone.")
     if value.tzinfo is None or value.utcoffset() is None:
         raise _Invalid("Must carry a time zone (e.g. 2026-12-01T09:00:00Z).")
+    # Stored and compared in UTC: a moment that leaves Python's range there (year 1 or 9999
+    # with a large offset) would be stored by PostgreSQL and then break every flag load.
+    try:
+        in_utc = value.astimezone(UTC)
+        in_utc.timestamp()
+    except (OverflowError, ValueError):
+        raise _Invalid("Must be between years 1 and 9999 in UTC.") from None
+    if not 1970 <= in_utc.year <= 9998:
+        raise _Invalid("Must be between 1970 and 9998 (UTC).")
     return value
 
 

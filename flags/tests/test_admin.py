@@ -115,6 +115,16 @@ def test_change__refuses_to_overwrite_a_newer_change(staff: Client) -> None:
     assert (flag.rollout_percentage, flag.version) == (50, 2)
 
 
+def test_change__without_the_opened_version__refused(staff: Client) -> None:
+    flag = _create(rollout_percentage=10)
+    response = staff.post(
+        _change_url(flag), _form(flag, rollout_percentage="20", expected_version=None)
+    )
+    assert response.status_code == 200
+    flag.refresh_from_db()
+    assert (flag.rollout_percentage, flag.version) == (10, 1)
+
+
 def test_change_form__shows_history_with_what_changed(staff: Client) -> None:
     flag = _create(rollout_percentage=10)
     services.flag_set_rollout(name="hub", percentage=35, actor=ACTOR, source="api")

@@ -107,6 +107,8 @@ def test_patch__bad_rollout_percentage__400_names_the_field(admin_api: Api, valu
         {"whitelist_users": ["x" * 201]},
         {"starts_at": "2026-12-01T09:00:00"},
         {"starts_at": "2026-12-02T00:00:00Z", "ends_at": "2026-12-01T00:00:00Z"},
+        {"starts_at": "9999-12-31T23:00:00-14:00"},  # past year 9999 in UTC
+        {"ends_at": "0001-01-01T00:00:00+14:00"},  # before year 1 in UTC
         {"tags": ["UPPER"]},
         {"enabled": "yes"},
         {"updated_at": "2026-12-01T09:00:00Z"},
