@@ -55,3 +55,13 @@ def test_invalid_declaration__logged_not_raised(settings) -> None:
     settings.FLAGS_DECLARED = {"bad": {"rollout_percentage": 500}}
     assert ensure_declared_flags() == []
     assert not Flag.objects.exists()
+
+
+def test_settings__nothing_declared_without_feature_variables(monkeypatch) -> None:
+    import os
+
+    from llmhub.settings import base
+
+    for key in [k for k in os.environ if k.startswith("FEATURE_")]:
+        monkeypatch.delenv(key)
+    assert base._declared_flags() == {}

@@ -33,7 +33,9 @@ NAMED_USERS = [
     # The admin's password is load_demo's, so `make run` gives one login whichever ran first.
     SeedUser("admin", "llmhub-admin", is_staff=True, is_superuser=True),
     SeedUser("staff", "llmhub-staff", is_staff=True),
-    SeedUser("tester", "llmhub-tester"),  # whitelisted on unified_llm_hub by the flags seeder
+    # Staff, since the hub's pages are staff-only; whitelisted on unified_llm_hub by the flags
+    # seeder, so the tester sees the new hub while the rollout is still at a few percent.
+    SeedUser("tester", "llmhub-tester", is_staff=True),
 ]
 REGULAR_PASSWORD = "llmhub-user"
 

@@ -144,15 +144,17 @@ def _declared_flags() -> dict[str, dict[str, object]]:
     import os
 
     hub_keys = {"FEATURE_UNIFIED_LLM_HUB", "FEATURE_LLM_HUB_ROLLOUT", "FEATURE_LLM_HUB_WHITELIST"}
-    declared: dict[str, dict[str, object]] = {
-        "unified_llm_hub": {
+    declared: dict[str, dict[str, object]] = {}
+    # Declared only when the environment says something about it: an unset environment must
+    # not create the hub's flag (switched off) ahead of the demo data or an admin.
+    if hub_keys & set(os.environ):
+        declared["unified_llm_hub"] = {
             "description": "Serve the unified LLM management hub instead of the four old pages.",
             "enabled": env_bool("FEATURE_UNIFIED_LLM_HUB", False),
             "rollout_percentage": env_int("FEATURE_LLM_HUB_ROLLOUT", 0),
             "whitelist_users": env_list("FEATURE_LLM_HUB_WHITELIST"),
             "tags": ["hub"],
         }
-    }
     for key in sorted(os.environ):
         if key.startswith("FEATURE_") and key not in hub_keys:
             declared[key.removeprefix("FEATURE_").lower()] = {"enabled": env_bool(key)}

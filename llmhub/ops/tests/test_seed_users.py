@@ -33,7 +33,7 @@ def test_seed_users__debug_on__prints_dev_passwords_that_log_in() -> None:
     staff = authenticate(username="staff", password="llmhub-staff")
     assert staff is not None and staff.is_staff and not staff.is_superuser
     tester = authenticate(username="tester", password="llmhub-tester")
-    assert tester is not None and not tester.is_staff
+    assert tester is not None and tester.is_staff and not tester.is_superuser
     assert authenticate(username="user005", password=REGULAR_PASSWORD) is not None
 
 
