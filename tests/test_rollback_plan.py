@@ -107,7 +107,8 @@ def test_pause_rollout__keeps_switch_on(env: dict[str, str]) -> None:
 
 
 def test_restore_a_version(env: dict[str, str]) -> None:
-    for percentage in (25, 50):
+    # v1 created at 10 %; v2 50 %; v3 back to 10 %; v4 80 %: the plan restores version 3.
+    for percentage in (50, 10, 80):
         services.flag_set_rollout(
             name="unified_llm_hub",
             percentage=percentage,
@@ -115,7 +116,9 @@ def test_restore_a_version(env: dict[str, str]) -> None:
             source="command",
         )
     _run(_block("flags rollback unified_llm_hub 3"), env)
-    assert Flag.objects.get(name="unified_llm_hub").rollout_percentage == 50
+    flag = Flag.objects.get(name="unified_llm_hub")
+    assert (flag.rollout_percentage, flag.version) == (10, 5)
+    assert FlagChange.objects.get(flag_name="unified_llm_hub", version=5).action == "rollback"
 
 
 def test_admin_action_named_in_the_plan_exists() -> None:
