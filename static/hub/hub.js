@@ -49,8 +49,20 @@
   }
 
   function setUpTabs(tablist) {
-    var tabs = Array.prototype.slice.call(tablist.querySelectorAll('[role="tab"]'));
+    var tabs = Array.prototype.slice.call(tablist.querySelectorAll("a[aria-controls]"));
     if (!tabs.length) { return; }
+    // Upgrade the server's links to ARIA tabs: the links still work without this script.
+    tablist.setAttribute("role", "tablist");
+    tabs.forEach(function (tab) {
+      var selected = tab.getAttribute("aria-current") === "page";
+      var panel = document.getElementById(tab.getAttribute("aria-controls"));
+      tab.setAttribute("role", "tab");
+      tab.removeAttribute("aria-current");
+      tab.setAttribute("aria-selected", selected ? "true" : "false");
+      tab.tabIndex = selected ? 0 : -1;
+      panel.setAttribute("role", "tabpanel");
+      panel.tabIndex = 0;
+    });
 
     function select(tab, opts) {
       tabs.forEach(function (other) {
@@ -108,7 +120,7 @@
     });
   }
 
-  Array.prototype.forEach.call(document.querySelectorAll('[role="tablist"]'), setUpTabs);
+  Array.prototype.forEach.call(document.querySelectorAll("[data-tablist]"), setUpTabs);
   setUpConfirmations();
   if (document.readyState === "complete") {
     setTimeout(reportLoadTime, 0);

@@ -16,7 +16,8 @@ import pytest
 from django.conf import settings
 
 from flags.actors import Actor
-from flags.services import flag_create, flag_disable, flag_rollback
+from flags.models import FlagChange
+from flags.services import flag_create, flag_rollback
 from llmhub.hub.models import LLMModel, ProviderKey
 from llmhub.hub.seed.loaders import seed_catalog, seed_tiers
 from llmhub.hub.tests.factories import PASSWORD, StaffUserFactory
@@ -73,6 +74,24 @@ def screenshot(page: Any, name: str) -> None:
     if os.environ.get("LLMHUB_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def disable_in_admin(page: Any, base: str, username: str) -> None:
+    """An admin, in a browser of their own, runs the kill-switch action on the flag list."""
+    context = page.context.browser.new_context()
+    admin_page = context.new_page()
+    admin_page.goto(f"{base}/admin/login/?next=/admin/flags/flag/")
+    admin_page.fill("#id_username", username)
+    admin_page.fill("#id_password", PASSWORD)
+    admin_page.click("input[type=submit]")
+    admin_page.wait_for_url(f"{base}/admin/flags/flag/")
+    row = admin_page.locator("tr", has=admin_page.locator("a", has_text="unified_llm_hub"))
+    row.locator('input[name="_selected_action"]').check()
+    admin_page.select_option('select[name="action"]', "disable_flags")
+    admin_page.click('button[name="index"]')
+    admin_page.wait_for_load_state("networkidle")
+    assert "Disabled: unified_llm_hub" in admin_page.content()
+    context.close()
 
 
 def selected_tab(page: Any) -> str:
@@ -182,8 +201,11 @@ def test_admin_disables_the_flag__next_load_serves_the_old_pages(
     assert page.locator('[role="tablist"]').is_visible()
     admin = StaffUserFactory.create(username="flagadmin", is_superuser=True)
 
-    # when an admin flips the kill switch: the very next load is the old pages
-    flag_disable(name="unified_llm_hub", actor=Actor.for_user(admin), source="admin")
+    # when an admin flips the kill switch in Django admin: the very next load is the old pages
+    disable_in_admin(page, base, "flagadmin")
+    assert FlagChange.objects.filter(
+        flag_name="unified_llm_hub", action="disable", actor="flagadmin", source="admin"
+    ).exists()
     page.reload()
     assert page.locator('[role="tablist"]').count() == 0
     assert page.locator("h1").inner_text() == "Providers & keys"
@@ -203,3 +225,27 @@ def test_admin_disables_the_flag__next_load_serves_the_old_pages(
         .values_list("cohort", flat=True)
     )
     assert cohorts == ["new_hub", "old_pages", "old_pages", "new_hub"]
+
+
+def test_tabs_without_javascript__every_tab_reachable_with_the_keyboard(
+    hub_data: None, live_server: Any, browser_page: Any
+) -> None:
+    base = live_server.url
+    context = browser_page.context.browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    StaffUserFactory.create(username="hubtester")
+    page.goto(f"{base}/admin/login/?next={HUB}")
+    page.fill("#id_username", "hubtester")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}{HUB}")
+    reached = set()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate("document.activeElement && document.activeElement.id"))
+    assert {"tab-keys", "tab-models", "tab-rules", "tab-usage"} <= reached
+    page.focus("#tab-rules")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}{HUB}rules/")
+    assert page.get_attribute("#tab-rules", "aria-current") == "page"
+    context.close()
