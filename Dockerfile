@@ -25,6 +25,8 @@ RUN DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=build \
     PROVIDER_KEY_ENCRYPTION_KEYS=YnVpbGQtb25seS1wbGFjZWhvbGRlci1rZXktMzJieXQ= \
     python manage.py collectstatic --noinput -v0
 
+# The beat schedule's volume mount point, writable by the app user.
+RUN mkdir -p /var/lib/llmhub-beat && chown app:app /var/lib/llmhub-beat
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 CMD ["bin/healthcheck"]

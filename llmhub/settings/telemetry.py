@@ -7,6 +7,8 @@ Logging (JSON lines) and the Celery beat schedule live here too, so each is defi
 import sys
 from datetime import timedelta
 
+from celery.schedules import crontab
+
 from llmhub.settings.env import env_bool, env_int, env_list, env_str
 
 TELEMETRY_APPS: list[str] = []
@@ -46,7 +48,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     "telemetry-prune-events": {
         "task": "telemetry.prune_events",
-        "schedule": timedelta(days=1),
+        # At a fixed time of day, not "every 24 h": an interval restarts with every beat restart
+        # (a redeploy), so a beat recreated more often than daily would never prune.
+        "schedule": crontab(hour=3, minute=17),
         "options": {"expires": 3600},
     },
 }
