@@ -9,11 +9,12 @@ urlpatterns = [
     # Public on purpose: load balancers and orchestrators call these without credentials.
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    # The API first: it is the hot path, and every include tried before a match costs time.
+    path("", include("flags.urls")),
+    path("", include("telemetry.urls")),
     # The hub's pages live under /admin/llm-management/, so its routes come before admin's.
     path("", include("llmhub.hub.urls")),
     path("admin/", admin.site.urls),
-    path("", include("flags.urls")),
-    path("", include("telemetry.urls")),
 ]
 
 # JSON errors for API paths (/api/, /ofrep/); the usual pages elsewhere.
