@@ -32,38 +32,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.common import ensure_database, server_environment  # noqa: E402
+
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/llmhub_bench"
 )
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 FLAGS = 20
-HIGH = "100000000/min"  # throttling stays on (its cost is measured), its limits out of reach
 
 
 def _environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="llmhub.settings.local",
-        DJANGO_DEBUG="false",  # DEBUG would record every query
-        DATABASE_URL=DATABASE_URL,
-        REDIS_URL=REDIS_URL,
-        LLMHUB_BENCH_VIEWS="1",
-        LOG_LEVEL="WARNING",
-    )
-    for scope in ("TOKEN", "USER", "ADDRESS"):
-        for kind in ("READ", "WRITE"):
-            env[f"API_RATE_{scope}_{kind}"] = HIGH
-    return env
+    return server_environment(DATABASE_URL, REDIS_URL, LLMHUB_BENCH_VIEWS="1", LOG_LEVEL="WARNING")
 
 
 def _create_database() -> None:
-    import psycopg
-
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    admin = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{name}"')
+    ensure_database(DATABASE_URL, fresh=False)
 
 
 def _seed() -> str:
@@ -187,13 +171,13 @@ def _wrk(port: int, name: str, script: str, seconds: int, connections: int) -> R
     text = out.stdout
     if "Requests/sec" not in text or "99%" not in text:
         raise SystemExit(f"wrk said:\n{text}\n{out.stderr}")
-    total = int(re.search(r"(\d+) requests in", text).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", text).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     return Result(
         name=name,
-        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),  # type: ignore[union-attr]
-        p50_ms=_ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1)),  # type: ignore[union-attr]
-        p99_ms=_ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1)),  # type: ignore[union-attr]
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
+        p50_ms=_ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1)),
+        p99_ms=_ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1)),
         errors=int(errors.group(1)) if errors else 0,
         db_per_request=(after - before) / max(total, 1),
         db_per_second=(after - before) / seconds,

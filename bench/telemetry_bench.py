@@ -37,11 +37,13 @@ from typing import IO
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.common import ensure_database, server_environment  # noqa: E402
+
 DATABASE_URL = os.environ.get(
     "BENCH_TELEMETRY_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/llmhub_telemetry_bench"
 )
 REDIS_URL = os.environ.get("BENCH_TELEMETRY_REDIS_URL", "redis://127.0.0.1:6379/13")
-HIGH = "100000000/min"  # throttling stays on (its cost is measured), its limits out of reach
 URL = "/api/v1/telemetry/events"
 # Both with 2 worker processes; threads let a worker parse the next batch while another
 # waits for PostgreSQL's commit.
@@ -52,29 +54,13 @@ WORKER_CLASSES = {
 
 
 def _environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="llmhub.settings.local",
-        DJANGO_DEBUG="false",  # DEBUG would record every query
-        DATABASE_URL=DATABASE_URL,
-        REDIS_URL=REDIS_URL,
-        CELERY_TASK_ALWAYS_EAGER="true",
-        TELEMETRY_BACKGROUND_FLUSH="true",
+    return server_environment(
+        DATABASE_URL, REDIS_URL, CELERY_TASK_ALWAYS_EAGER="true", TELEMETRY_BACKGROUND_FLUSH="true"
     )
-    for scope in ("TOKEN", "USER", "ADDRESS"):
-        for kind in ("READ", "WRITE"):
-            env[f"API_RATE_{scope}_{kind}"] = HIGH
-    return env
 
 
 def _fresh_database() -> None:
-    import psycopg
-
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    admin = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    ensure_database(DATABASE_URL, fresh=True)
 
 
 def _setup() -> tuple[str, str]:
