@@ -10,11 +10,11 @@ from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.utils.html import format_html, format_html_join
 
 from flags import services
 from flags.actors import Actor
 from flags.admin_forms import FlagAdminForm, RollbackForm, RolloutForm, WhoSeesItForm
+from flags.admin_history import FlagChangeInline
 from flags.errors import FlagError
 from flags.evaluation import evaluate
 from flags.models import Flag, FlagChange
@@ -22,34 +22,6 @@ from flags.selectors import flag_history, flag_tag_names, flag_to_snapshot
 from flags.types import EvaluationContext, EvaluationResult
 
 SOURCE = FlagChange.Source.ADMIN
-
-
-def _summary(change: FlagChange) -> str:
-    parts = [f"{field}: {old!r} → {new!r}" for field, (old, new) in change.changed_fields().items()]
-    return "; ".join(parts) or "(created)"
-
-
-class FlagChangeInline(admin.TabularInline):
-    """The flag's history, read-only, newest first, with what changed."""
-
-    model = FlagChange
-    fk_name = "flag"
-    extra = 0
-    can_delete = False
-    ordering = ("-version",)
-    fields = ("version", "action", "actor", "source", "created_at", "what_changed", "comment")
-    readonly_fields = fields
-    verbose_name_plural = "History"
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description="What changed")
-    def what_changed(self, change: FlagChange) -> str:
-        return _summary(change)
 
 
 @admin.register(Flag)
@@ -255,48 +227,4 @@ def who_sees_it(flag: Flag, subject: str) -> EvaluationResult:
     return evaluate(flag_to_snapshot(flag), EvaluationContext(subject=subject, now=time.time()))
 
 
-@admin.register(FlagChange)
-class FlagChangeAdmin(admin.ModelAdmin):
-    """The audit trail: read-only, append-only."""
-
-    list_display = ("flag_name", "version", "action", "actor", "source", "created_at")
-    list_filter = ("action", "source", "actor_kind", "created_at")
-    search_fields = ("flag_name", "actor", "comment")
-    readonly_fields = (
-        "flag_name",
-        "version",
-        "action",
-        "actor",
-        "actor_kind",
-        "actor_user",
-        "source",
-        "before",
-        "after",
-        "what_changed",
-        "comment",
-        "created_at",
-    )
-    exclude = ("flag",)
-
-    @admin.display(description="What changed")
-    def what_changed(self, change: FlagChange) -> str:
-        rows = change.changed_fields().items()
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "", "<li><b>{}</b>: {} → {}</li>", ((k, repr(o), repr(n)) for k, (o, n) in rows)
-            ),
-        )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-# API tokens have their own admin module; importing it registers it with this site.
 from flags import tokens_admin  # noqa: E402, F401
