@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import DataError, close_old_connections, connections
 
 from telemetry.context import current
 
@@ -90,11 +90,34 @@ class ProcessBuffer:
             return 0
         try:
             _store(rows)
+        except DataError:
+            # A value the database refuses: retrying the batch would fail forever and hold
+            # back every event after it. Store the rows one by one and drop only the bad ones.
+            logger.exception("telemetry flush refused a value; storing rows one by one")
+            return self._store_each(rows)
         except Exception:
             logger.exception("telemetry flush failed; %d events kept for retry", len(rows))
             self._put_back(rows)
             return 0
         return len(rows)
+
+    def _store_each(self, rows: list[dict[str, Any]]) -> int:
+        written = 0
+        for index, row in enumerate(rows):
+            try:
+                _store([row])
+            except DataError:
+                logger.exception(
+                    "telemetry event dropped: the database refuses it",
+                    extra={"dropped_event_id": str(row.get("event_id", ""))},
+                )
+            except Exception:
+                logger.exception("telemetry flush failed; events kept for retry")
+                self._put_back(rows[index:])
+                break
+            else:
+                written += 1
+        return written
 
     def flush_all(self) -> None:
         from telemetry.flag_counts import flag_counts_flush

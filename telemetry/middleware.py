@@ -25,6 +25,9 @@ SECURITY_STATUSES = {401: "unauthorized", 403: "forbidden", 429: "throttled"}
 
 def route_of(request: HttpRequest) -> str:
     """The URL pattern that answered (a bounded label), not the raw path."""
+    route = getattr(request, "route", None)  # set by answers given before URL resolution
+    if route is not None:
+        return str(route)
     match = getattr(request, "resolver_match", None)
     if match is None:
         return "<unmatched>"

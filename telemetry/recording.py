@@ -49,11 +49,31 @@ def user_id_of(user: object) -> str:
 
 
 def jsonable(value: Any) -> Any:
-    """`value` as plain JSON data (what a JSONField stores); anything odd becomes text."""
+    """`value` as plain JSON data (what a JSONField stores); anything odd becomes text.
+
+    NUL characters become U+FFFD: PostgreSQL's text and jsonb cannot hold them, and one such
+    row would make its whole batch fail.
+    """
     try:
-        return json.loads(json.dumps(value, default=str))
+        text = json.dumps(value, default=str)
     except (TypeError, ValueError):
-        return repr(value)
+        return without_nul(repr(value))
+    data = json.loads(text)
+    return _deep_without_nul(data) if "\\u0000" in text else data
+
+
+def without_nul(text: str) -> str:
+    return text.replace("\x00", "\ufffd")
+
+
+def _deep_without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return without_nul(value)
+    if isinstance(value, list):
+        return [_deep_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {without_nul(key): _deep_without_nul(item) for key, item in value.items()}
+    return value
 
 
 def build_row(event_type: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +94,7 @@ def build_row(event_type: str, fields: dict[str, Any]) -> dict[str, Any]:
     for name, width in _WIDTHS.items():
         value = fields.get(name)
         if value is not None and value != "":
-            row[name] = str(value)[:width]
+            row[name] = without_nul(str(value)[:width])
         row.setdefault(name, "")
     row["duration_ms"] = _number(fields.get("duration_ms"))
     status = fields.get("status")

@@ -10,7 +10,9 @@ import pytest
 import flags
 from telemetry.buffer import ProcessBuffer
 from telemetry.models import Event, FlagEvaluationCount
-from telemetry.recording import build_row
+from telemetry.recording import build_row, jsonable
+from telemetry.services import events_store
+from telemetry.tests.factories import EventRowFactory
 from telemetry.tests.worker import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,3 +51,46 @@ def test_stop__flushes_what_is_left(settings) -> None:
     buffer.add(build_row("api_call", {"path": "/api/x"}))
     buffer.stop()
     assert Event.objects.count() == 1
+
+
+def test_nul_in_a_recorded_value__stored_as_replacement_character() -> None:
+    """PostgreSQL's text and jsonb refuse NUL: a request path with %00 must not poison a batch."""
+    buffer = ProcessBuffer()
+    buffer.add(build_row("api_call", {"path": "/api/v1/features/a\x00b", "status": 404}))
+    buffer.add(
+        build_row("security", {"path": "/x", "properties": jsonable({"k\x00": ["v\x00", 1]})})
+    )
+    assert buffer.flush() == 2
+    api_call = Event.objects.get(event_type="api_call")
+    assert api_call.path == "/api/v1/features/a\ufffdb"
+    assert Event.objects.get(event_type="security").properties == {"k\ufffd": ["v\ufffd", 1]}
+
+
+@pytest.mark.postgres
+def test_a_row_the_database_refuses__dropped_alone_the_rest_stored() -> None:
+    """A bad row (here longer than its column) costs itself, not the batch after it."""
+    buffer = ProcessBuffer()
+    good = [EventRowFactory(event_type="api_call", path=f"/ok/{n}") for n in range(3)]
+    buffer.add(good[0])
+    buffer.add(EventRowFactory(event_type="api_call", path="/" + "x" * 600))
+    buffer.add(good[1])
+    buffer.add(good[2])
+
+    assert buffer.flush() == 3
+    assert sorted(Event.objects.values_list("path", flat=True)) == ["/ok/0", "/ok/1", "/ok/2"]
+    assert buffer.flush() == 0  # nothing kept back for a retry that could never succeed
+
+
+def test_stored_rows__read_back_whole() -> None:
+    """Every column survives the bulk write (binary COPY on PostgreSQL), NULLs and JSON too."""
+    rows = [
+        EventRowFactory(
+            event_type="api_call", duration_ms=1.5, status=200, properties={"a": [1, "é"]}
+        ),
+        EventRowFactory(event_type="page_view", duration_ms=None, status=None, path="t\tab\n"),
+    ]
+    assert events_store(rows=rows) == 2
+    assert events_store(rows=rows) == 0  # a retried batch is stored once
+    for row in rows:
+        stored = Event.objects.get(event_id=row["event_id"])
+        assert {name: getattr(stored, name) for name in row} == row
