@@ -1,8 +1,11 @@
-"""The warm path of `GET /api/v1/features/{name}` for API tokens, without DRF's machinery.
+"""The warm path of `GET /api/v1/features/{name}` for API tokens, ahead of the middleware stack.
 
-Why: DRF's per-request skeleton (request wrapping, negotiation, permission and throttle object
-construction) costs about 35 µs of a ~290 µs request, and this is the endpoint services call on
-every page they render. Measured in bench/api_bench.py.
+Why: this is the endpoint services call on every page they render, and most of its cost was
+machinery the answer does not need: sessions, CSRF, messages, static files, URL resolution and
+DRF's per-request skeleton took more CPU than the evaluation itself (bench/api_bench.py,
+docs/PERFORMANCE.md). `FastEvaluateMiddleware` sits right after SecurityMiddleware, inside
+telemetry's middleware, so the answer still gets its request id, api_call event, metrics and
+security headers.
 
 It answers only the plain case, with the same components the DRF view uses: a token already in
 the process cache whose user holds `flags.view_flag` (so a privileged client), a valid user id,
@@ -13,6 +16,10 @@ a known flag. It counts the request under the same throttle keys, then evaluates
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from flags import client
@@ -67,3 +74,33 @@ def fast_evaluate(request: HttpRequest, name: str) -> HttpResponse | None:
     config = config_for(snapshot)
     headers = {"ETag": etag(config["version"])} if config else None
     return json_response(evaluation_representation(result, config), headers=headers)
+
+
+# The path `flags_api_flag` (flags/api/urls.py: "api/v1/features/<str:name>") resolves, and the
+# route label telemetry records for it. A test holds the two to the same paths.
+DETAIL_PATH = re.compile(r"/api/v1/features/(?P<name>[^/]+)")
+DETAIL_ROUTE = "/api/v1/features/<str:name>"
+
+
+class FastEvaluateMiddleware:
+    """Answer the plain warm evaluation before sessions, CSRF, messages and URL resolution.
+
+    Anything `fast_evaluate` declines goes down the stack unchanged, to the DRF view.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        # What XFrameOptionsMiddleware, further down, would have added.
+        self.frame_options = getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "GET":
+            match = DETAIL_PATH.fullmatch(request.path_info)
+            if match is not None:
+                response = fast_evaluate(request, match["name"])
+                if response is not None:
+                    request.route = DETAIL_ROUTE  # type: ignore[attr-defined]
+                    response.headers.setdefault("X-Frame-Options", self.frame_options)
+                    response.headers["Content-Length"] = str(len(response.content))
+                    return response
+        return self.get_response(request)

@@ -6,9 +6,6 @@ the version under a row lock) and records its actor: the user, or the user and t
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.http import HttpRequest, HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
@@ -26,7 +23,6 @@ from flags.api.common import (
     expected_version,
     validated,
 )
-from flags.api.fastpath import fast_evaluate
 from flags.api.presenters import etag, flag_representation
 from flags.api.read_views import FlagEvaluateMixin, FlagListMixin
 from flags.api.serializers import (
@@ -75,13 +71,6 @@ class FlagCollectionView(FlagListMixin, FlagAPIView):
 
 class FlagDetailView(FlagEvaluateMixin, FlagAPIView):
     required_permissions = {"GET": None, "PUT": "change", "PATCH": "change", "DELETE": "delete"}
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        # A cached token evaluating a known flag skips DRF's skeleton (see flags.api.fastpath).
-        response = fast_evaluate(request, kwargs["name"])
-        if response is not None:
-            return response
-        return super().dispatch(request, *args, **kwargs)
 
     def _update(self, request: Request, name: str, serializer: type[StrictInput]) -> Response:
         data = validated(request, serializer)

@@ -35,6 +35,7 @@ MIDDLEWARE = [
     # First, so it times and records everything below it.
     *TELEMETRY_MIDDLEWARE,  # noqa: F405
     "django.middleware.security.SecurityMiddleware",
+    *API_EARLY_MIDDLEWARE,  # noqa: F405
     # Serves collected static files from gunicorn, compressed and with far-future caching.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -28,7 +28,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
         seen.append(response is not None)
         return response
 
-    monkeypatch.setattr("flags.api.views.fast_evaluate", spy)
+    monkeypatch.setattr("flags.api.fastpath.fast_evaluate", spy)
     return seen
 
 
@@ -92,3 +92,80 @@ def test_throttled__same_shape_and_retry_after(
     assert calls == [False, True, True]
     assert error_of(codes[2])["code"] == "throttled"
     assert 1 <= int(codes[2]["Retry-After"]) <= 60
+
+
+def test_warm_token__same_headers_as_drf(api_for: Callable[..., Api], calls: list[bool]) -> None:
+    """The lane answers before XFrameOptions and Common middleware: it adds their headers."""
+    make_flag("hub")
+    api = api_for(make_user("svc", ("view_flag",)), "read")
+    cold, warm = _pair(api, URL)
+    assert calls == [False, True]
+
+    def headers(response: Any) -> dict[str, str]:
+        return {k: v for k, v in response.items() if k != "X-Request-ID"}
+
+    assert headers(warm) == headers(cold)
+    assert {"X-Frame-Options", "Content-Length", "X-Content-Type-Options"} <= set(headers(warm))
+
+
+def test_warm_token__no_query_no_session(
+    api_for: Callable[..., Api], calls: list[bool], django_assert_num_queries: Any
+) -> None:
+    make_flag("hub")
+    api = api_for(make_user("svc", ("view_flag",)), "read")
+    api.get(URL)  # caches the token and the configuration
+    with django_assert_num_queries(0):
+        warm = api.get(f"{URL}?user_id=bob")
+    assert calls[-1] is True
+    assert warm.status_code == 200
+    assert "Set-Cookie" not in warm and not warm.cookies
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/features/hub",
+        "/api/v1/features/user",
+        "/api/v1/features/a.b-c_d",
+        "/api/v1/features/%C3%A9t%C3%A9",
+        "/api/v1/features/",
+        "/api/v1/features/hub/",
+        "/api/v1/features/hub/history",
+        "/api/v1/features/user/bob/enabled",
+        "/api/v1/features//hub",
+        "/api/v1/featureshub",
+        "/api/v2/features/hub",
+    ],
+)
+def test_lane_path__exactly_the_detail_route(path: str) -> None:
+    """The lane's own pattern and Django's URL resolution agree on which paths are the detail
+    route, and on the flag name."""
+    from urllib.parse import unquote
+
+    from django.urls import Resolver404, resolve
+
+    path = unquote(path)  # what request.path_info holds
+    try:
+        match = resolve(path)
+        resolved = match.kwargs["name"] if match.url_name == "flags_api_flag" else None
+    except Resolver404:
+        resolved = None
+    lane = fastpath.DETAIL_PATH.fullmatch(path)
+    assert (lane["name"] if lane else None) == resolved
+
+
+def test_lane__telemetry_records_the_route_like_drf(
+    api_for: Callable[..., Api], calls: list[bool]
+) -> None:
+    from telemetry import buffer
+    from telemetry.models import Event
+
+    make_flag("hub")
+    api = api_for(make_user("svc", ("view_flag",)), "read")
+    cold, warm = _pair(api, URL)
+    buffer.flush()
+    rows = {e.request_id: e for e in Event.objects.filter(event_type="api_call", path=URL)}
+    assert calls == [False, True]
+    assert rows[cold["X-Request-ID"]].page == rows[warm["X-Request-ID"]].page
+    assert rows[warm["X-Request-ID"]].page == fastpath.DETAIL_ROUTE
+    assert (rows[warm["X-Request-ID"]].status, rows[warm["X-Request-ID"]].user_id) == (200, "svc")
