@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/api_bench.py [--seconds 10] [--connections 32]
 
-Starts gunicorn (2 sync workers) on a free port of 127.0.0.1 against PostgreSQL and Redis
-(BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/llmhub_bench, created if missing;
-BENCH_REDIS_URL, default redis://127.0.0.1:6379/11), seeds 20 flags and a token, and runs wrk
+Starts gunicorn (2 workers of bin/web's class, llmhub.web_worker.SyncWorker) on a free port of
+127.0.0.1 against PostgreSQL and Redis (BENCH_DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/llmhub_bench, created if missing; BENCH_REDIS_URL, default
+redis://127.0.0.1:6379/11), seeds 20 flags and a token, and runs wrk
 (`apt-get install -y wrk`) against:
 - bare:     GET /api/bench/bare (a JsonResponse through the same middleware; LLMHUB_BENCH_VIEWS=1)
 - evaluate: GET /api/v1/features/bench-07?user_id=<random> with a token (config included)
@@ -82,10 +83,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# "web" is what bin/web runs; "sync" is gunicorn's stock worker, for comparison.
+WORKER_CLASSES = {"web": "llmhub.web_worker.SyncWorker", "sync": "sync", "gthread": "gthread"}
+
+
 def _start_gunicorn(port: int, worker_class: str) -> subprocess.Popen[bytes]:
     gunicorn = str(ROOT / ".venv" / "bin" / "gunicorn")
     args = [gunicorn, "llmhub.wsgi:application", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
-    args += ["--worker-class", worker_class]
+    args += ["--worker-class", WORKER_CLASSES[worker_class]]
     if worker_class == "gthread":
         args += ["--threads", "4", "--keep-alive", "5"]
     process = subprocess.Popen(
@@ -217,7 +222,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians")
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--worker-class", default="web", choices=sorted(WORKER_CLASSES))
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")

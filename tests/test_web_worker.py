@@ -1,0 +1,109 @@
+"""The web worker closes a finished connection at once, and still lingers when the client may
+be sending: real gunicorn, one worker, real sockets."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = """
+def application(environ, start_response):
+    body = b"hello"  # never reads the request body
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+    return [body]
+"""
+STOCK = "sync"
+OURS = "llmhub.web_worker.SyncWorker"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[object]:
+    (tmp_path / "hello_app.py").write_text(APP)
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(worker_class: str) -> int:
+        port = _free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "hello_app:application", "--workers", "1",
+             "--worker-class", worker_class, "--bind", f"127.0.0.1:{port}",
+             "--pythonpath", f"{tmp_path},{ROOT}"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        started.append(process)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
+                return port
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("gunicorn did not start")
+
+    yield start
+    for process in started:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _response(sock: socket.socket) -> bytes:
+    data = b""
+    while not data.endswith(b"hello"):
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _second_request_seconds(port: int, first: bytes) -> float:
+    """Send `first` and read its response but keep the socket open (a client slow to close);
+    then time a second client's whole request."""
+    with socket.create_connection(("127.0.0.1", port)) as lazy:
+        lazy.sendall(first)
+        assert _response(lazy).startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            assert response.read() == b"hello"
+        return time.monotonic() - started
+
+
+GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+# A body announced but not yet sent, which the application never reads.
+UNREAD_BODY = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"
+
+
+def test_stock_sync_worker__waits_for_a_slow_client_to_close(serve) -> None:
+    """Why this worker exists: gunicorn's own waits (up to 2 s) before the next request."""
+    assert _second_request_seconds(serve(STOCK), GET) > 1.5
+
+
+def test_finished_request__closed_at_once_next_client_served(serve) -> None:
+    assert _second_request_seconds(serve(OURS), GET) < 0.5
+
+
+def test_unread_body__still_lingers_so_the_response_is_not_reset(serve) -> None:
+    """Bytes of the body may still arrive: closing now could reset the response away."""
+    assert _second_request_seconds(serve(OURS), UNREAD_BODY) > 1.5
+
+
+def test_connection_closed_after_the_response(serve) -> None:
+    port = serve(OURS)
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(GET)
+        assert _response(sock).endswith(b"hello")
+        sock.settimeout(2)
+        assert sock.recv(1) == b""  # the server closed its side
