@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from telemetry import buffer
 from telemetry.context import current
+from telemetry.ids import uuid7
 from telemetry.log import safe_fields
 
 logger = logging.getLogger("telemetry.events")
@@ -82,7 +83,7 @@ def build_row(event_type: str, fields: dict[str, Any]) -> dict[str, Any]:
     user_id, session_id = ctx.identity() if ctx else ("", "")
     now = timezone.now()
     row: dict[str, Any] = {
-        "event_id": fields.get("event_id") or uuid.uuid4(),
+        "event_id": fields.get("event_id") or uuid7(),
         "event_type": event_type,
         "occurred_at": fields.get("occurred_at") or now,
         "received_at": now,

@@ -41,7 +41,7 @@ def _insert_copy(rows: list[dict[str, Any]]) -> int:
 
     Why COPY: the web processes' background flush writes every API call, and its CPU time
     holds the GIL while requests wait. Binding column arrays (unnest) cost about 33 µs of
-    Python per event, binary COPY about 8 µs (bench/telemetry_bench.py, docs/PERFORMANCE.md).
+    Python per event, binary COPY about 8 µs (bench/flush_bench.py, docs/PERFORMANCE.md).
     """
     fields = _copy_fields()
     names = ", ".join(connection.ops.quote_name(f.attname) for f in fields)
