@@ -18,11 +18,15 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import DataError, close_old_connections, connections
+from django.db import DataError, IntegrityError, close_old_connections, connections
 
 from telemetry.context import current
 
 logger = logging.getLogger("telemetry.buffer")
+
+# Errors that say a row's values are wrong, not that the database is away: a retry cannot help.
+# (A stored event id is not one: events_store skips duplicates.)
+REFUSED = (DataError, IntegrityError)
 
 # Past this many waiting rows (the database is down, say) the oldest are dropped, so a long
 # outage costs some telemetry rather than all the memory.
@@ -90,7 +94,7 @@ class ProcessBuffer:
             return 0
         try:
             _store(rows)
-        except DataError:
+        except REFUSED:
             # A value the database refuses: retrying the batch would fail forever and hold
             # back every event after it. Store the rows one by one and drop only the bad ones.
             logger.exception("telemetry flush refused a value; storing rows one by one")
@@ -106,7 +110,7 @@ class ProcessBuffer:
         for index, row in enumerate(rows):
             try:
                 _store([row])
-            except DataError:
+            except REFUSED:
                 logger.exception(
                     "telemetry event dropped: the database refuses it",
                     extra={"dropped_event_id": str(row.get("event_id", ""))},

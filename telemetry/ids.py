@@ -2,7 +2,7 @@
 
 Why: every stored event's id goes into a unique btree index. Random version 4 ids land all
 over that index, time-ordered ones at its right edge: into a table of a million events,
-PostgreSQL spent about a third less CPU per inserted event (bench/flush_bench.py,
+PostgreSQL spent about a fifth less CPU per inserted event (bench/flush_bench.py,
 docs/PERFORMANCE.md).
 The 74 random bits keep ids unguessable and collisions out of reach.
 """

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
@@ -35,34 +35,52 @@ def events_store(*, rows: list[dict[str, Any]]) -> int:
 
 
 def _insert_copy(rows: list[dict[str, Any]]) -> int:
-    """PostgreSQL: binary COPY into a per-connection staging table, then one INSERT ... SELECT
-    ... ON CONFLICT DO NOTHING, whose row count says exactly which rows were new, even under
-    concurrent retries.
+    """PostgreSQL: binary COPY straight into the table; if an event id is already stored (a
+    retried batch), the COPY is undone to its savepoint and the rows go through a staging
+    table and one INSERT ... SELECT ... ON CONFLICT DO NOTHING, whose row count says exactly
+    which rows were new, even under concurrent retries.
 
     Why COPY: the web processes' background flush writes every API call, and its CPU time
     holds the GIL while requests wait. Binding column arrays (unnest) cost about 33 µs of
-    Python per event, binary COPY about 8 µs (bench/flush_bench.py, docs/PERFORMANCE.md).
+    Python per event, binary COPY about 8 µs; copying straight in (the usual case: ids made
+    here are new) saves PostgreSQL the staging round (bench/flush_bench.py,
+    docs/PERFORMANCE.md).
     """
-    fields = _copy_fields()
-    names = ", ".join(connection.ops.quote_name(f.attname) for f in fields)
     table = connection.ops.quote_name(Event._meta.db_table)
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Emptied at every commit (and rollback); created once per database connection.
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} ON COMMIT DELETE ROWS "
-            f"AS SELECT {names} FROM {table} WITH NO DATA"
-        )
-        copy_sql = f"COPY {STAGING_TABLE} ({names}) FROM STDIN (FORMAT BINARY)"
-        # Django wraps execute() errors in its own classes, not copy()'s: wrap them alike.
-        with connection.wrap_database_errors, cursor.copy(copy_sql) as copy:
-            copy.set_types([_copy_type(f) for f in fields])
-            for row in rows:
-                copy.write_row([row[f.name] for f in fields])
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGING_TABLE} "
-            "ON CONFLICT (event_id) DO NOTHING"
-        )
-        return int(cursor.rowcount)
+    with transaction.atomic():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:  # a savepoint
+                _copy(cursor, table, rows)
+            return len(rows)
+        except IntegrityError:
+            pass  # some id is stored already (or a value breaks a constraint: raised below)
+        names = _column_names()
+        with connection.cursor() as cursor:
+            # Emptied at every commit (and rollback); created once per database connection.
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} ON COMMIT DELETE ROWS "
+                f"AS SELECT {names} FROM {table} WITH NO DATA"
+            )
+            _copy(cursor, STAGING_TABLE, rows)
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGING_TABLE} "
+                "ON CONFLICT (event_id) DO NOTHING"
+            )
+            return int(cursor.rowcount)
+
+
+def _copy(cursor: Any, table: str, rows: list[dict[str, Any]]) -> None:
+    fields = _copy_fields()
+    copy_sql = f"COPY {table} ({_column_names()}) FROM STDIN (FORMAT BINARY)"
+    # Django wraps execute() errors in its own classes, not copy()'s: wrap them alike.
+    with connection.wrap_database_errors, cursor.copy(copy_sql) as copy:
+        copy.set_types([_copy_type(f) for f in fields])
+        for row in rows:
+            copy.write_row([row[f.name] for f in fields])
+
+
+def _column_names() -> str:
+    return ", ".join(connection.ops.quote_name(f.attname) for f in _copy_fields())
 
 
 STAGING_TABLE = "telemetry_event_staging"

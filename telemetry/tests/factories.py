@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import factory
 from django.utils import timezone
@@ -60,3 +60,8 @@ class EventRowFactory(factory.DictFactory):
     path = ""
     method = ""
     properties = factory.LazyFunction(dict)
+
+
+def event_row(**fields: Any) -> dict[str, Any]:
+    """One row for `events_store` (an EventRowFactory, typed as the dict it builds)."""
+    return cast(dict[str, Any], EventRowFactory(**fields))

@@ -4,6 +4,7 @@ request doing the write."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from telemetry.buffer import ProcessBuffer
 from telemetry.models import Event, FlagEvaluationCount
 from telemetry.recording import build_row, jsonable
 from telemetry.services import events_store
-from telemetry.tests.factories import EventRowFactory
+from telemetry.tests.factories import event_row
 from telemetry.tests.worker import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -70,9 +71,9 @@ def test_nul_in_a_recorded_value__stored_as_replacement_character() -> None:
 def test_a_row_the_database_refuses__dropped_alone_the_rest_stored() -> None:
     """A bad row (here longer than its column) costs itself, not the batch after it."""
     buffer = ProcessBuffer()
-    good = [EventRowFactory(event_type="api_call", path=f"/ok/{n}") for n in range(3)]
+    good = [event_row(event_type="api_call", path=f"/ok/{n}") for n in range(3)]
     buffer.add(good[0])
-    buffer.add(EventRowFactory(event_type="api_call", path="/" + "x" * 600))
+    buffer.add(event_row(event_type="api_call", path="/" + "x" * 600))
     buffer.add(good[1])
     buffer.add(good[2])
 
@@ -83,11 +84,9 @@ def test_a_row_the_database_refuses__dropped_alone_the_rest_stored() -> None:
 
 def test_stored_rows__read_back_whole() -> None:
     """Every column survives the bulk write (binary COPY on PostgreSQL), NULLs and JSON too."""
-    rows = [
-        EventRowFactory(
-            event_type="api_call", duration_ms=1.5, status=200, properties={"a": [1, "é"]}
-        ),
-        EventRowFactory(event_type="page_view", duration_ms=None, status=None, path="t\tab\n"),
+    rows: list[dict[str, Any]] = [
+        event_row(event_type="api_call", duration_ms=1.5, status=200, properties={"a": [1, "é"]}),
+        event_row(event_type="page_view", duration_ms=None, status=None, path="t\tab\n"),
     ]
     assert events_store(rows=rows) == 2
     assert events_store(rows=rows) == 0  # a retried batch is stored once
