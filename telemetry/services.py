@@ -57,13 +57,14 @@ def _insert_copy(rows: list[dict[str, Any]]) -> int:
         names = _column_names()
         with connection.cursor() as cursor:
             # Emptied at every commit (and rollback); created once per database connection.
+            # Identifiers only, from Event's _meta: nothing here comes from input.
             cursor.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} ON COMMIT DELETE ROWS "
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} ON COMMIT DELETE ROWS "  # nosec B608
                 f"AS SELECT {names} FROM {table} WITH NO DATA"
             )
             _copy(cursor, STAGING_TABLE, rows)
             cursor.execute(
-                f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGING_TABLE} "
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGING_TABLE} "  # nosec B608
                 "ON CONFLICT (event_id) DO NOTHING"
             )
             return int(cursor.rowcount)
