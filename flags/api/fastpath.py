@@ -1,49 +1,78 @@
-"""The warm path of `GET /api/v1/features/{name}` for API tokens, ahead of the middleware stack.
+"""The warm path of `GET /api/v1/features/{name}` for API tokens: the evaluation lane.
 
 Why: this is the endpoint services call on every page they render, and most of its cost was
-machinery the answer does not need: sessions, CSRF, messages, static files, URL resolution and
-DRF's per-request skeleton took more CPU than the evaluation itself (bench/api_bench.py,
-docs/PERFORMANCE.md). `FastEvaluateMiddleware` sits right after SecurityMiddleware, inside
-telemetry's middleware, so the answer still gets its request id, api_call event, metrics and
-security headers.
+machinery the answer does not need: Django's request cycle (signals, URL resolution, exception
+wrappers), sessions, CSRF, messages, static files and DRF's per-request skeleton took more CPU
+than the evaluation itself (bench/api_bench.py, docs/PERFORMANCE.md).
 
-It answers only the plain case, with the same components the DRF view uses: a token already in
-the process cache whose user holds `flags.view_flag` (so a privileged client), a valid user id,
-a known flag. It counts the request under the same throttle keys, then evaluates. Anything else
-(no token, a token not cached yet, a session, a bad parameter, an unknown flag) returns None
-*before counting*, and the DRF view handles the request, errors included, exactly as before.
+`EvaluationLane` wraps the WSGI application (llmhub/wsgi.py). A request it can answer goes
+through the first middleware of MIDDLEWARE only (`EVALUATION_LANE_MIDDLEWARE`: telemetry's
+request id, api_call event and metrics, and SecurityMiddleware's headers and HTTPS redirect),
+then `lane_answer`. Every other request goes to Django untouched.
+
+The lane answers only the plain case, with the same components the DRF view uses: a token
+already in the process cache whose user holds `flags.view_flag` (so a privileged client), an
+allowed host, a valid user id, a known flag. `lane_plan` decides that without side effects;
+anything else (no token, a token not cached yet, a session, a bad parameter, an unknown flag)
+goes to the DRF view, which handles it, errors included, exactly as before.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.exception import convert_exception_to_response
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponse
+from django.utils.module_loading import import_string
 
 from flags import client
 from flags.api.auth import client_address, credential, well_formed
 from flags.api.errors import error_body
 from flags.api.presenters import config_for, etag, evaluation_representation, json_response
 from flags.api.throttling import count_request
-from flags.api.token_services import token_cache
+from flags.api.token_services import TokenIdentity, token_cache
 from flags.store import store
 from flags.tokens import token_hash
-from flags.types import Reason
+from flags.types import FlagSnapshot, Reason
 from flags.validation import MAX_USER_ID_LENGTH
+
+# The path `flags_api_flag` (flags/api/urls.py: "api/v1/features/<str:name>") resolves, and the
+# route label telemetry records for it. A test holds the two to the same paths.
+DETAIL_PATH = re.compile(r"/api/v1/features/(?P<name>[^/]+)")
+DETAIL_ROUTE = "/api/v1/features/<str:name>"
+
+
+@dataclass(frozen=True, slots=True)
+class LanePlan:
+    name: str
+    identity: TokenIdentity
+    user_id: str | None
+    snapshot: FlagSnapshot
 
 
 def _plain_user_id(value: str) -> bool:
     return bool(value.strip()) and len(value) <= MAX_USER_ID_LENGTH and "\x00" not in value
 
 
-def _throttled(wait: int) -> HttpResponse:
-    body = error_body("throttled", f"Request was throttled. Expected available in {wait} seconds.")
-    return json_response(body, status=429, headers={"Retry-After": str(wait)})
+def _allowed_host(request: HttpRequest) -> bool:
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return False
+    return True
 
 
-def fast_evaluate(request: HttpRequest, name: str) -> HttpResponse | None:
+def lane_plan(request: HttpRequest, name: str) -> LanePlan | None:
+    """What the lane would answer with, or None to leave the request to the DRF view.
+
+    No side effect: nothing is counted or recorded before the lane commits to answering.
+    """
     if request.method != "GET":
         return None
     raw = credential(request.META)
@@ -56,8 +85,19 @@ def fast_evaluate(request: HttpRequest, name: str) -> HttpResponse | None:
     if user_id is not None and not _plain_user_id(user_id):
         return None
     snapshot = store.get(name)
-    if snapshot is None:
+    if snapshot is None or not _allowed_host(request):
         return None
+    return LanePlan(name, identity, user_id, snapshot)
+
+
+def _throttled(wait: int) -> HttpResponse:
+    body = error_body("throttled", f"Request was throttled. Expected available in {wait} seconds.")
+    return json_response(body, status=429, headers={"Retry-After": str(wait)})
+
+
+def lane_answer(request: HttpRequest, plan: LanePlan) -> HttpResponse:
+    """Count the request under the DRF view's throttle keys, then evaluate."""
+    identity = plan.identity
     idents = [
         ("address", client_address(request)),
         ("token", str(identity.token_id)),
@@ -67,40 +107,67 @@ def fast_evaluate(request: HttpRequest, name: str) -> HttpResponse | None:
     if wait:
         return _throttled(wait)
     request.user = identity.user  # as DRF would set it (telemetry records the user)
-    subject = identity.user.get_username() if user_id is None else user_id
-    result = client.evaluate(name, subject)
-    if result.reason == Reason.FLAG_NOT_FOUND:  # deleted since the lookup above: rare
-        return json_response(error_body("not_found", f"No flag named {name!r}."), status=404)
-    config = config_for(snapshot)
+    subject = identity.user.get_username() if plan.user_id is None else plan.user_id
+    result = client.evaluate(plan.name, subject)
+    if result.reason == Reason.FLAG_NOT_FOUND:  # deleted since the plan: rare
+        return json_response(error_body("not_found", f"No flag named {plan.name!r}."), 404)
+    config = config_for(plan.snapshot)
     headers = {"ETag": etag(config["version"])} if config else None
     return json_response(evaluation_representation(result, config), headers=headers)
 
 
-# The path `flags_api_flag` (flags/api/urls.py: "api/v1/features/<str:name>") resolves, and the
-# route label telemetry records for it. A test holds the two to the same paths.
-DETAIL_PATH = re.compile(r"/api/v1/features/(?P<name>[^/]+)")
-DETAIL_ROUTE = "/api/v1/features/<str:name>"
+def fast_evaluate(request: HttpRequest, name: str) -> HttpResponse | None:
+    """The lane's answer for `name`, or None when the DRF view must answer."""
+    plan = lane_plan(request, name)
+    return None if plan is None else lane_answer(request, plan)
 
 
-class FastEvaluateMiddleware:
-    """Answer the plain warm evaluation before sessions, CSRF, messages and URL resolution.
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-    Anything `fast_evaluate` declines goes down the stack unchanged, to the DRF view.
+
+class EvaluationLane:
+    """WSGI wrapper: the plain warm evaluation through the lane's middleware, the rest to Django.
+
+    The lane's middleware are wrapped as Django wraps them (`convert_exception_to_response`),
+    so an error inside gets Django's error response, as anywhere else.
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        # What XFrameOptionsMiddleware, further down, would have added.
+    def __init__(self, django_app: WSGIApp) -> None:
+        self.django_app = django_app
+        # What XFrameOptionsMiddleware and CommonMiddleware, not in the lane, would add.
         self.frame_options = getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()
+        # Synchronous middleware around a synchronous handler: each call returns a response.
+        handler: Callable[[HttpRequest], Any] = convert_exception_to_response(self._answer)
+        for path in reversed(settings.EVALUATION_LANE_MIDDLEWARE):
+            handler = convert_exception_to_response(import_string(path)(handler))
+        self.handler = handler
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method == "GET":
-            match = DETAIL_PATH.fullmatch(request.path_info)
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "GET":
+            match = DETAIL_PATH.fullmatch(environ.get("PATH_INFO", ""))
             if match is not None:
-                response = fast_evaluate(request, match["name"])
-                if response is not None:
-                    request.route = DETAIL_ROUTE  # type: ignore[attr-defined]
-                    response.headers.setdefault("X-Frame-Options", self.frame_options)
-                    response.headers["Content-Length"] = str(len(response.content))
-                    return response
-        return self.get_response(request)
+                request = WSGIRequest(environ)
+                plan = lane_plan(request, match["name"])
+                if plan is not None:
+                    request.lane_plan = plan  # type: ignore[attr-defined]
+                    return self._respond(self.handler(request), start_response)
+        return self.django_app(environ, start_response)
+
+    def _answer(self, request: HttpRequest) -> HttpResponse:
+        response = lane_answer(request, request.lane_plan)  # type: ignore[attr-defined]
+        request.route = DETAIL_ROUTE  # type: ignore[attr-defined]  # telemetry's label
+        response.headers.setdefault("X-Frame-Options", self.frame_options)
+        response.headers["Content-Length"] = str(len(response.content))
+        return response
+
+    @staticmethod
+    def _respond(response: Any, start_response: StartResponse) -> list[bytes]:
+        """As Django's WSGIHandler does, for a response with bytes content and no cookies."""
+        status = f"{response.status_code} {response.reason_phrase}"
+        headers = [
+            *response.items(),
+            *(("Set-Cookie", c.output(header="")) for c in response.cookies.values()),
+        ]
+        start_response(status, headers)
+        return [response.content]

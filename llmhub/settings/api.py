@@ -1,6 +1,5 @@
 """Settings of the REST API, OFREP and API security (imported by base.py, which adds
-API_APPS to INSTALLED_APPS, API_EARLY_MIDDLEWARE after SecurityMiddleware and API_MIDDLEWARE at
-the end of MIDDLEWARE).
+API_APPS to INSTALLED_APPS and API_MIDDLEWARE at the end of MIDDLEWARE).
 
 Every DRF default lives here so other apps' API views (the hub, telemetry ingestion) inherit
 the same authentication, default-deny permission, throttling and error shape.
@@ -11,8 +10,6 @@ from llmhub.settings.env import env_bool, env_int, env_str
 API_APPS: list[str] = ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
 # Counts password logins (the admin login form) per client address; see flags.api.middleware.
 API_MIDDLEWARE: list[str] = ["flags.api.middleware.LoginThrottleMiddleware"]
-# Right after SecurityMiddleware: the warm flag evaluation answered before the rest of the stack.
-API_EARLY_MIDDLEWARE: list[str] = ["flags.api.fastpath.FastEvaluateMiddleware"]
 
 
 def _rate(name: str, default: str) -> str:

@@ -35,7 +35,6 @@ MIDDLEWARE = [
     # First, so it times and records everything below it.
     *TELEMETRY_MIDDLEWARE,  # noqa: F405
     "django.middleware.security.SecurityMiddleware",
-    *API_EARLY_MIDDLEWARE,  # noqa: F405
     # Serves collected static files from gunicorn, compressed and with far-future caching.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -45,6 +44,13 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     *API_MIDDLEWARE,  # noqa: F405
+]
+
+# The warm flag evaluation (flags.api.fastpath.EvaluationLane, in llmhub/wsgi.py) passes through
+# these first middleware only: what every response needs. They must stay MIDDLEWARE's head.
+EVALUATION_LANE_MIDDLEWARE = [
+    *TELEMETRY_MIDDLEWARE,  # noqa: F405
+    "django.middleware.security.SecurityMiddleware",
 ]
 
 ROOT_URLCONF = "llmhub.urls"

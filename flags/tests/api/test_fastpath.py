@@ -1,124 +1,183 @@
-"""The warm token path of GET /api/v1/features/{name} answers exactly as the DRF view does."""
+"""The evaluation lane (WSGI level) answers GET /api/v1/features/{name} exactly as the DRF view.
+
+Requests go through `EvaluationLane` wrapped around Django's WSGI handler, as in llmhub/wsgi.py;
+the same requests through Django's test client reach the DRF view, the reference.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
-from django.test import override_settings
+from django.conf import settings
+from django.core.wsgi import get_wsgi_application
+from django.test import RequestFactory, override_settings
+from django.urls import Resolver404, resolve
 
 from flags.api import fastpath
 from flags.api.token_services import token_cache
-from flags.tests.api.conftest import Api, error_of, make_flag, make_user
+from flags.tests.api.conftest import Api, make_flag, make_token, make_user
 from flags.tests.api.test_throttling import _rates
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/features/hub"
 
 
+@dataclass
+class WsgiResponse:
+    status_code: int
+    headers: dict[str, str]
+    content: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+class Lane:
+    """Calls the WSGI application of llmhub/wsgi.py (the lane around Django's handler)."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.app = fastpath.EvaluationLane(get_wsgi_application())
+        self.headers = headers
+
+    def get(self, path: str, **extra: str) -> WsgiResponse:
+        request = RequestFactory().get(path, **{**self.headers, **extra})
+        seen: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+            seen["status"], seen["headers"] = int(status.split()[0]), dict(headers)
+
+        body = b"".join(self.app(request.environ, start_response))
+        return WsgiResponse(seen["status"], seen["headers"], body)
+
+
 @pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Records, per request, whether the fast path answered."""
-    seen: list[bool] = []
-    real = fastpath.fast_evaluate
+def answered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records the path of every request the lane answered."""
+    seen: list[str] = []
+    real = fastpath.lane_answer
 
-    def spy(request: Any, name: str) -> Any:
-        response = real(request, name)
-        seen.append(response is not None)
-        return response
+    def spy(request: Any, plan: fastpath.LanePlan) -> Any:
+        seen.append(request.path)
+        return real(request, plan)
 
-    monkeypatch.setattr("flags.api.fastpath.fast_evaluate", spy)
+    monkeypatch.setattr(fastpath, "lane_answer", spy)
     return seen
 
 
-def _pair(api: Api, path: str) -> tuple:
-    token_cache.clear()
-    cold = api.get(path)  # the token is not cached: the DRF view answers (and caches it)
-    warm = api.get(path)
-    return cold, warm
+def _reader(name: str = "svc", perms: tuple[str, ...] = ("view_flag",)) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {make_token(make_user(name, perms), 'read')}"}
 
 
-@pytest.mark.parametrize("query", ["", "?user_id=bob", "?user_id=alice"])
-def test_warm_token__same_answer_as_drf(
-    api_for: Callable[..., Api], calls: list[bool], query: str
+def _headers(response: Any) -> dict[str, str]:
+    items = response.headers.items() if isinstance(response, WsgiResponse) else response.items()
+    return {k: v for k, v in items if k != "X-Request-ID"}
+
+
+@pytest.mark.parametrize("query", ["", "?user_id=bob", "?user_id=alice", "?user_id=%C3%A9t%C3%A9"])
+def test_warm_token__same_answer_and_headers_as_drf(
+    client: Any, answered: list[str], query: str
 ) -> None:
     make_flag("hub", rollout_percentage=50, whitelist_users=["alice"])
-    api = api_for(make_user("svc", ("view_flag",)), "read")
+    headers = _reader()
+    token_cache.clear()
+    lane = Lane(headers)
+    cold = lane.get(f"{URL}{query}")  # the token is not cached yet: Django's DRF view answers
+    warm = lane.get(f"{URL}{query}")
+    drf = Api(client, headers).get(f"{URL}{query}")
 
-    cold, warm = _pair(api, f"{URL}{query}")
-
-    assert calls == [False, True]
-    assert (cold.status_code, cold.json(), cold["ETag"]) == (
-        warm.status_code,
-        warm.json(),
-        warm["ETag"],
+    assert answered == [URL]  # the warm one only
+    assert (warm.status_code, warm.json()) == (drf.status_code, drf.json())
+    assert (cold.status_code, cold.json()) == (drf.status_code, drf.json())
+    assert _headers(warm) == _headers(drf) == _headers(cold)
+    assert {"X-Frame-Options", "Content-Length", "X-Content-Type-Options", "ETag"} <= set(
+        _headers(warm)
     )
-    assert warm["Content-Type"] == "application/json"
+    assert warm.headers["X-Request-ID"]
 
 
 @pytest.mark.parametrize(
-    ("path", "status"),
-    [(f"{URL}?user_id=a%00b", 400), ("/api/v1/features/nope", 404)],
+    ("path", "extra", "status"),
+    [
+        (f"{URL}?user_id=a%00b", {}, 400),
+        ("/api/v1/features/nope", {}, 404),
+        (URL, {"HTTP_HOST": "evil.example"}, 400),
+        (URL, {"HTTP_AUTHORIZATION": "Bearer not-a-token"}, 401),
+    ],
 )
-def test_anything_unusual__left_to_drf(
-    api_for: Callable[..., Api], calls: list[bool], path: str, status: int
+def test_anything_unusual__left_to_django(
+    answered: list[str], path: str, extra: dict[str, str], status: int
 ) -> None:
     make_flag("hub")
-    api = api_for(make_user("svc", ("view_flag",)), "read")
-    cold, warm = _pair(api, path)
-    assert calls == [False, False]
-    assert cold.status_code == warm.status_code == status
+    lane = Lane(_reader())
+    lane.get(URL)  # caches the token
+    assert lane.get(path, **extra).status_code == status
+    assert answered == []
 
 
-def test_token_without_view_flag__left_to_drf_and_refused(
-    api_for: Callable[..., Api], calls: list[bool]
-) -> None:
+def test_token_without_view_flag__left_to_drf_and_refused(answered: list[str]) -> None:
     make_flag("hub")
-    api = api_for(make_user("nobody"), "read")
-    cold, warm = _pair(api, URL)
-    assert calls == [False, False]
-    assert cold.status_code == warm.status_code == 403
+    lane = Lane(_reader("nobody", ()))
+    assert [lane.get(URL).status_code for _ in range(2)] == [403, 403]
+    assert answered == []
 
 
-def test_throttled__same_shape_and_retry_after(
-    api_for: Callable[..., Api], calls: list[bool]
-) -> None:
+def test_throttled__same_shape_and_retry_after(answered: list[str]) -> None:
     make_flag("hub")
-    api = api_for(make_user("svc", ("view_flag",)), "read")
+    lane = Lane(_reader())
     with override_settings(REST_FRAMEWORK=_rates(token_read="2/min")):
-        codes = [api.get(URL) for _ in range(3)]
+        codes = [lane.get(URL) for _ in range(3)]
     assert [r.status_code for r in codes] == [200, 200, 429]
-    assert calls == [False, True, True]
-    assert error_of(codes[2])["code"] == "throttled"
-    assert 1 <= int(codes[2]["Retry-After"]) <= 60
+    assert answered == [URL, URL]  # the first request cached the token through DRF
+    assert codes[2].json()["error"]["code"] == "throttled"
+    assert 1 <= int(codes[2].headers["Retry-After"]) <= 60
 
 
-def test_warm_token__same_headers_as_drf(api_for: Callable[..., Api], calls: list[bool]) -> None:
-    """The lane answers before XFrameOptions and Common middleware: it adds their headers."""
+def test_warm__no_query_no_cookie(answered: list[str], django_assert_num_queries: Any) -> None:
     make_flag("hub")
-    api = api_for(make_user("svc", ("view_flag",)), "read")
-    cold, warm = _pair(api, URL)
-    assert calls == [False, True]
-
-    def headers(response: Any) -> dict[str, str]:
-        return {k: v for k, v in response.items() if k != "X-Request-ID"}
-
-    assert headers(warm) == headers(cold)
-    assert {"X-Frame-Options", "Content-Length", "X-Content-Type-Options"} <= set(headers(warm))
-
-
-def test_warm_token__no_query_no_session(
-    api_for: Callable[..., Api], calls: list[bool], django_assert_num_queries: Any
-) -> None:
-    make_flag("hub")
-    api = api_for(make_user("svc", ("view_flag",)), "read")
-    api.get(URL)  # caches the token and the configuration
+    lane = Lane(_reader())
+    lane.get(URL)  # caches the token and the configuration
     with django_assert_num_queries(0):
-        warm = api.get(f"{URL}?user_id=bob")
-    assert calls[-1] is True
+        warm = lane.get(f"{URL}?user_id=bob")
+    assert answered == [URL]
     assert warm.status_code == 200
-    assert "Set-Cookie" not in warm and not warm.cookies
+    assert "Set-Cookie" not in warm.headers
+
+
+def test_error_inside_the_lane__django_error_response(
+    answered: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lane's middleware are wrapped as Django wraps them: an error is a JSON 500."""
+    make_flag("hub")
+    lane = Lane(_reader())
+    lane.get(URL)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(fastpath.client, "evaluate", broken)
+    response = lane.get(URL)
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "server_error"
+    assert b"boom" not in response.content and b"Traceback" not in response.content
+
+
+@override_settings(SECURE_SSL_REDIRECT=True)
+def test_security_middleware_runs_in_the_lane__https_redirect() -> None:
+    make_flag("hub")
+    lane = Lane(_reader())
+    lane.get(URL, **{"wsgi.url_scheme": "https"})  # caches the token
+    response = lane.get(URL)
+    assert response.status_code == 301
+    assert response.headers["Location"].startswith("https://")
+
+
+def test_lane_middleware__the_head_of_middleware() -> None:
+    lane = settings.EVALUATION_LANE_MIDDLEWARE
+    assert settings.MIDDLEWARE[: len(lane)] == lane
 
 
 @pytest.mark.parametrize(
@@ -138,13 +197,9 @@ def test_warm_token__no_query_no_session(
     ],
 )
 def test_lane_path__exactly_the_detail_route(path: str) -> None:
-    """The lane's own pattern and Django's URL resolution agree on which paths are the detail
+    """The lane's pattern and Django's URL resolution agree on which paths are the detail
     route, and on the flag name."""
-    from urllib.parse import unquote
-
-    from django.urls import Resolver404, resolve
-
-    path = unquote(path)  # what request.path_info holds
+    path = unquote(path)  # what PATH_INFO holds
     try:
         match = resolve(path)
         resolved = match.kwargs["name"] if match.url_name == "flags_api_flag" else None
@@ -154,18 +209,35 @@ def test_lane_path__exactly_the_detail_route(path: str) -> None:
     assert (lane["name"] if lane else None) == resolved
 
 
-def test_lane__telemetry_records_the_route_like_drf(
-    api_for: Callable[..., Api], calls: list[bool]
-) -> None:
+def test_lane__telemetry_records_the_route_like_drf(answered: list[str]) -> None:
     from telemetry import buffer
     from telemetry.models import Event
 
     make_flag("hub")
-    api = api_for(make_user("svc", ("view_flag",)), "read")
-    cold, warm = _pair(api, URL)
+    lane = Lane(_reader())
+    cold, warm = lane.get(URL), lane.get(URL)
     buffer.flush()
     rows = {e.request_id: e for e in Event.objects.filter(event_type="api_call", path=URL)}
-    assert calls == [False, True]
-    assert rows[cold["X-Request-ID"]].page == rows[warm["X-Request-ID"]].page
-    assert rows[warm["X-Request-ID"]].page == fastpath.DETAIL_ROUTE
-    assert (rows[warm["X-Request-ID"]].status, rows[warm["X-Request-ID"]].user_id) == (200, "svc")
+    assert answered == [URL]
+    cold_row, warm_row = rows[cold.headers["X-Request-ID"]], rows[warm.headers["X-Request-ID"]]
+    assert cold_row.page == warm_row.page == fastpath.DETAIL_ROUTE
+    assert (warm_row.status, warm_row.user_id, warm_row.method) == (200, "svc", "GET")
+
+
+def test_lane__a_throttled_answer_is_a_security_event(answered: list[str]) -> None:
+    from telemetry.models import Event
+
+    make_flag("hub")
+    lane = Lane(_reader())
+    with override_settings(REST_FRAMEWORK=_rates(token_read="1/min")):
+        lane.get(URL)
+        refused = lane.get(URL)
+    assert refused.status_code == 429
+    event = Event.objects.get(event_type="security", request_id=refused.headers["X-Request-ID"])
+    assert event.action == "throttled"
+
+
+def test_llmhub_wsgi__serves_through_the_lane() -> None:
+    from llmhub import wsgi
+
+    assert isinstance(wsgi.application, fastpath.EvaluationLane)
