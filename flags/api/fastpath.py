@@ -12,7 +12,8 @@ then `lane_answer`. Every other request goes to Django untouched.
 
 The lane answers only the plain case, with the same components the DRF view uses: a token
 already in the process cache whose user holds `flags.view_flag` (so a privileged client), an
-allowed host, a valid user id, a known flag. `lane_plan` decides that without side effects;
+allowed host, a valid user id, a known flag whose configuration is cached: it never queries
+the database. `lane_plan` decides that without side effects;
 anything else (no token, a token not cached yet, a session, a bad parameter, an unknown flag)
 goes to the DRF view, which handles it, errors included, exactly as before.
 """
@@ -34,12 +35,12 @@ from django.utils.module_loading import import_string
 from flags import client
 from flags.api.auth import client_address, credential, well_formed
 from flags.api.errors import error_body
-from flags.api.presenters import config_for, etag, evaluation_representation, json_response
+from flags.api.presenters import cached_config, etag, evaluation_representation, json_response
 from flags.api.throttling import count_request
 from flags.api.token_services import TokenIdentity, token_cache
 from flags.store import store
 from flags.tokens import token_hash
-from flags.types import FlagSnapshot, Reason
+from flags.types import Reason
 from flags.validation import MAX_USER_ID_LENGTH
 
 # The path `flags_api_flag` (flags/api/urls.py: "api/v1/features/<str:name>") resolves, and the
@@ -53,7 +54,7 @@ class LanePlan:
     name: str
     identity: TokenIdentity
     user_id: str | None
-    snapshot: FlagSnapshot
+    config: dict[str, Any]
 
 
 def _plain_user_id(value: str) -> bool:
@@ -87,7 +88,12 @@ def lane_plan(request: HttpRequest, name: str) -> LanePlan | None:
     snapshot = store.get(name)
     if snapshot is None or not _allowed_host(request):
         return None
-    return LanePlan(name, identity, user_id, snapshot)
+    # Cached since the DRF view first answered for this version: the lane never queries the
+    # database, so it needs none of Django's per-request connection upkeep.
+    config = cached_config(snapshot)
+    if config is None:
+        return None
+    return LanePlan(name, identity, user_id, config)
 
 
 def _throttled(wait: int) -> HttpResponse:
@@ -111,15 +117,8 @@ def lane_answer(request: HttpRequest, plan: LanePlan) -> HttpResponse:
     result = client.evaluate(plan.name, subject)
     if result.reason == Reason.FLAG_NOT_FOUND:  # deleted since the plan: rare
         return json_response(error_body("not_found", f"No flag named {plan.name!r}."), 404)
-    config = config_for(plan.snapshot)
-    headers = {"ETag": etag(config["version"])} if config else None
-    return json_response(evaluation_representation(result, config), headers=headers)
-
-
-def fast_evaluate(request: HttpRequest, name: str) -> HttpResponse | None:
-    """The lane's answer for `name`, or None when the DRF view must answer."""
-    plan = lane_plan(request, name)
-    return None if plan is None else lane_answer(request, plan)
+    headers = {"ETag": etag(plan.config["version"])}
+    return json_response(evaluation_representation(result, plan.config), headers=headers)
 
 
 StartResponse = Callable[..., Any]

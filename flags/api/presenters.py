@@ -87,12 +87,20 @@ class _ConfigCache:
         self._snapshots: Mapping[str, FlagSnapshot] | None = None
         self._lock = threading.Lock()
 
-    def get(self, snapshot: FlagSnapshot) -> dict[str, Any] | None:
+    def peek(self, snapshot: FlagSnapshot) -> dict[str, Any] | None:
+        """The cached configuration, or None: never a query."""
+        self._forget_if_reloaded()
+        return self._entries.get((snapshot.name, snapshot.version))
+
+    def _forget_if_reloaded(self) -> None:
         current = store.snapshots()
         if current is not self._snapshots:
             with self._lock:
                 self._entries = {}
                 self._snapshots = current
+
+    def get(self, snapshot: FlagSnapshot) -> dict[str, Any] | None:
+        self._forget_if_reloaded()
         key = (snapshot.name, snapshot.version)
         config = self._entries.get(key)
         if config is None:
@@ -104,4 +112,6 @@ class _ConfigCache:
         return config
 
 
-config_for = _ConfigCache().get
+_config_cache = _ConfigCache()
+config_for = _config_cache.get
+cached_config = _config_cache.peek

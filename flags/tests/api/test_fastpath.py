@@ -13,7 +13,9 @@ from urllib.parse import unquote
 
 import pytest
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import RequestFactory, override_settings
 from django.urls import Resolver404, resolve
 
@@ -50,7 +52,14 @@ class Lane:
         def start_response(status: str, headers: list[tuple[str, str]]) -> None:
             seen["status"], seen["headers"] = int(status.split()[0]), dict(headers)
 
-        body = b"".join(self.app(request.environ, start_response))
+        # As Django's test client does: the test's database connection must survive requests.
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            body = b"".join(self.app(request.environ, start_response))
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
         return WsgiResponse(seen["status"], seen["headers"], body)
 
 
@@ -145,6 +154,32 @@ def test_warm__no_query_no_cookie(answered: list[str], django_assert_num_queries
     assert answered == [URL]
     assert warm.status_code == 200
     assert "Set-Cookie" not in warm.headers
+
+
+def test_after_a_change__django_answers_first_then_the_lane_with_the_new_config(
+    answered: list[str], django_assert_num_queries: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The lane never queries: a configuration it has not seen yet is left to the DRF view."""
+    from flags import services
+    from flags.actors import Actor
+
+    make_flag("hub", rollout_percentage=10)
+    lane = Lane(_reader())
+    lane.get(URL)
+    lane.get(URL)
+    assert answered == [URL]
+    with django_capture_on_commit_callbacks(execute=True):  # publishes the new revision
+        services.flag_set_rollout(
+            name="hub", percentage=60, actor=Actor.system("tests"), source="command"
+        )
+
+    after = lane.get(URL)  # a new version: not cached yet, so Django answers (and caches it)
+    with django_assert_num_queries(0):
+        warm = lane.get(URL)
+    assert answered == [URL, URL]
+    assert after.json() == warm.json()
+    assert warm.json()["config"]["rollout_percentage"] == 60
+    assert warm.headers["ETag"] == f'"{warm.json()["version"]}"'
 
 
 def test_error_inside_the_lane__django_error_response(
