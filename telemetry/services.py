@@ -56,7 +56,8 @@ def _insert_copy(rows: list[dict[str, Any]]) -> int:
             pass  # some id is stored already (or a value breaks a constraint: raised below)
         names = _column_names()
         with connection.cursor() as cursor:
-            # Emptied at every commit (and rollback); created once per database connection.
+            # Emptied at every commit (and rollback); created once per database connection,
+            # which assumes session-level connections (not pgbouncer's transaction pooling).
             # Identifiers only, from Event's _meta: nothing here comes from input.
             cursor.execute(
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} ON COMMIT DELETE ROWS "  # nosec B608
