@@ -12,7 +12,7 @@ from typing import Any
 from flags import analytics
 from flags.evaluation import decide, not_found
 from flags.store import store
-from flags.types import EvaluationResult, Reason
+from flags.types import EvaluationResult, FlagSnapshot, Reason
 
 # Set only by flags.testutils.override_flag: name -> forced answer.
 overrides: dict[str, bool] = {}
@@ -45,9 +45,18 @@ def evaluate(
     flag = store.snapshots().get(name)
     if flag is None:
         result = not_found(name)
-    else:
-        result = decide(flag, _subject(user_id, request), time.time())
-    analytics.counts[name, result.reason] += 1
+        analytics.counts[name, result.reason] += 1
+        return result
+    return evaluate_snapshot(flag, _subject(user_id, request))
+
+
+def evaluate_snapshot(flag: FlagSnapshot, subject: str | None) -> EvaluationResult:
+    """`evaluate` for a snapshot the caller already holds (the evaluation lane, which must not
+    trigger a store check): overrides, the decision and its count, as `evaluate`."""
+    if overrides and flag.name in overrides:
+        return EvaluationResult(flag.name, overrides[flag.name], Reason.OVERRIDE, 0)
+    result = decide(flag, subject, time.time())
+    analytics.counts[flag.name, result.reason] += 1
     return result
 
 

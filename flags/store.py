@@ -60,6 +60,16 @@ class SnapshotStore:
     def get(self, name: str) -> FlagSnapshot | None:
         return self.snapshots().get(name)
 
+    def current(self) -> Mapping[str, FlagSnapshot] | None:
+        """The snapshot when no revision check is due, else None: never any I/O.
+
+        For callers outside Django's request cycle (the evaluation lane), which must leave
+        checks and reloads to a request that gets Django's database connection upkeep.
+        """
+        if not self._loaded or time.monotonic() >= self._next_check:
+            return None
+        return self._snapshots
+
     def refresh(self, *, force: bool = False) -> None:
         # Another thread refreshing is fine: serve what we have rather than queue up behind it.
         if not self._lock.acquire(blocking=not self._loaded):

@@ -18,5 +18,6 @@ urlpatterns = [
 ]
 
 # JSON errors for API paths (/api/, /ofrep/); the usual pages elsewhere.
+handler400 = "flags.api.errors.json_bad_request"
 handler404 = "flags.api.errors.json_not_found"
 handler500 = "flags.api.errors.json_server_error"

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from telemetry import buffer, metrics
@@ -84,8 +85,12 @@ class TelemetryMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """A view raised: log it with its traceback, store an error event, answer without one.
 
-        API clients get the project's JSON error shape with the request id to quote.
+        API clients get the project's JSON error shape with the request id to quote. A
+        `SuspiciousOperation` (bad input: too many fields, a disallowed host) is not a server
+        error: Django answers it with 400 (handler400) and logs it to django.security.
         """
+        if isinstance(exception, SuspiciousOperation):
+            return None
         ctx = current.get()
         request._telemetry_error_recorded = True  # type: ignore[attr-defined]
         record_event(

@@ -6,7 +6,7 @@ import json
 import logging
 import math
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
@@ -83,9 +83,9 @@ def build_row(event_type: str, fields: dict[str, Any]) -> dict[str, Any]:
     user_id, session_id = ctx.identity() if ctx else ("", "")
     now = timezone.now()
     row: dict[str, Any] = {
-        "event_id": fields.get("event_id") or uuid7(),
+        "event_id": _event_id(fields.get("event_id")),
         "event_type": event_type,
-        "occurred_at": fields.get("occurred_at") or now,
+        "occurred_at": _moment(fields.get("occurred_at"), now),
         "received_at": now,
         "request_id": ctx.request_id if ctx else "",
         "session_id": session_id,
@@ -102,6 +102,25 @@ def build_row(event_type: str, fields: dict[str, Any]) -> dict[str, Any]:
     row["status"] = status if isinstance(status, int) and 0 <= status < 1000 else None
     row["properties"] = fields.get("properties") or {}
     return row
+
+
+def _event_id(value: Any) -> uuid.UUID:
+    """The given id as a UUID, or a new time-ordered one (none given, or not a UUID)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if value:
+        try:
+            return uuid.UUID(str(value))
+        except ValueError:
+            pass
+    return uuid7()
+
+
+def _moment(value: Any, now: datetime) -> datetime:
+    """An aware time: a naive one is taken as UTC; anything else is now."""
+    if not isinstance(value, datetime):
+        return now
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _number(value: Any) -> float | None:

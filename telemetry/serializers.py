@@ -1,6 +1,6 @@
 """Input of the batch endpoint. Plain Serializers (not ModelSerializer): a ModelSerializer
-would run a SELECT per event for the unique event id, which the database constraint and
-bulk_create(ignore_conflicts=True) already handle."""
+would run a SELECT per event for the unique event id, which the database constraint already
+handles (telemetry.services.events_store skips stored ids)."""
 
 from __future__ import annotations
 

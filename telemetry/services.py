@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
@@ -56,8 +56,9 @@ def _insert_copy(rows: list[dict[str, Any]]) -> int:
             pass  # some id is stored already (or a value breaks a constraint: raised below)
         names = _column_names()
         with connection.cursor() as cursor:
-            # Emptied at every commit (and rollback); created once per database connection,
-            # which assumes session-level connections (not pgbouncer's transaction pooling).
+            # Created once per server session and emptied at every commit, so it also works
+            # behind a transaction pooler; emptied below too, for callers inside a longer
+            # transaction.
             # Identifiers only, from Event's _meta: nothing here comes from input.
             cursor.execute(
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} ON COMMIT DELETE ROWS "  # nosec B608
@@ -68,7 +69,9 @@ def _insert_copy(rows: list[dict[str, Any]]) -> int:
                 f"INSERT INTO {table} ({names}) SELECT {names} FROM {STAGING_TABLE} "  # nosec B608
                 "ON CONFLICT (event_id) DO NOTHING"
             )
-            return int(cursor.rowcount)
+            stored = int(cursor.rowcount)
+            cursor.execute(f"TRUNCATE {STAGING_TABLE}")
+            return stored
 
 
 def _copy(cursor: Any, table: str, rows: list[dict[str, Any]]) -> None:
@@ -78,7 +81,12 @@ def _copy(cursor: Any, table: str, rows: list[dict[str, Any]]) -> None:
     with connection.wrap_database_errors, cursor.copy(copy_sql) as copy:
         copy.set_types([_copy_type(f) for f in fields])
         for row in rows:
-            copy.write_row([row[f.name] for f in fields])
+            try:
+                copy.write_row([row[f.name] for f in fields])
+            except (TypeError, ValueError, AttributeError) as exc:
+                # psycopg's binary dumpers refuse a value (a naive time, an id that is not a
+                # UUID) with Python's errors: say what the database would have said.
+                raise DataError(f"event {row.get('event_id')!s}: {exc}") from exc
 
 
 def _column_names() -> str:

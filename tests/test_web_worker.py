@@ -107,3 +107,29 @@ def test_connection_closed_after_the_response(serve) -> None:
         assert _response(sock).endswith(b"hello")
         sock.settimeout(2)
         assert sock.recv(1) == b""  # the server closed its side
+
+
+def test_bytes_waiting__seen_without_being_consumed() -> None:
+    """The check that keeps the lingering close for pipelined or unread bytes."""
+    from llmhub.web_worker import _bytes_waiting
+
+    ours, peer = socket.socketpair()
+    with ours, peer:
+        assert _bytes_waiting(ours) is False  # nothing sent
+        peer.sendall(b"GET /next HTTP/1.1\r\n")
+        assert _bytes_waiting(ours) is True
+        assert ours.recv(100) == b"GET /next HTTP/1.1\r\n"  # peeked, not consumed
+        peer.close()
+        assert _bytes_waiting(ours) is False  # the peer closed: nothing left to protect
+
+
+def test_pipelined_request__the_response_arrives_whole(serve) -> None:
+    """A client that sends a second request behind the first gets the first answer whole."""
+    port = serve(OURS)
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(GET + GET)
+        data = b""
+        sock.settimeout(3)
+        while chunk := sock.recv(4096):
+            data += chunk
+        assert data.startswith(b"HTTP/1.1 200") and data.endswith(b"hello")

@@ -106,6 +106,14 @@ def json_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return defaults.page_not_found(request, exception or Http404())
 
 
+def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 400 (a SuspiciousOperation: too many fields, a disallowed host, ...)."""
+    if _is_api(request):
+        body = error_body("bad_request", "The request was malformed or not allowed.")
+        return JsonResponse(body, status=400)
+    return defaults.bad_request(request, exception or Exception())
+
+
 def json_server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         body = error_body("server_error", "The server failed to handle this request.")

@@ -12,8 +12,8 @@ then `lane_answer`. Every other request goes to Django untouched.
 
 The lane answers only the plain case, with the same components the DRF view uses: a token
 already in the process cache whose user holds `flags.view_flag` (so a privileged client), an
-allowed host, a valid user id, a known flag whose configuration is cached: it never queries
-the database. `lane_plan` decides that without side effects;
+allowed host, a valid user id, a known flag whose configuration is cached, and no revision
+check due: it never queries the database. `lane_plan` decides that without side effects;
 anything else (no token, a token not cached yet, a session, a bad parameter, an unknown flag)
 goes to the DRF view, which handles it, errors included, exactly as before.
 """
@@ -40,7 +40,7 @@ from flags.api.throttling import count_request
 from flags.api.token_services import TokenIdentity, token_cache
 from flags.store import store
 from flags.tokens import token_hash
-from flags.types import Reason
+from flags.types import FlagSnapshot
 from flags.validation import MAX_USER_ID_LENGTH
 
 # The path `flags_api_flag` (flags/api/urls.py: "api/v1/features/<str:name>") resolves, and the
@@ -54,6 +54,7 @@ class LanePlan:
     name: str
     identity: TokenIdentity
     user_id: str | None
+    snapshot: FlagSnapshot
     config: dict[str, Any]
 
 
@@ -85,15 +86,19 @@ def lane_plan(request: HttpRequest, name: str) -> LanePlan | None:
     user_id = request.GET.get("user_id")
     if user_id is not None and not _plain_user_id(user_id):
         return None
-    snapshot = store.get(name)
+    # The lane never touches the database, so it needs none of Django's per-request connection
+    # upkeep: a revision check that is due, and a configuration not cached since the DRF view
+    # last answered for this version, are left to a request that goes through Django.
+    snapshots = store.current()
+    if snapshots is None:
+        return None
+    snapshot = snapshots.get(name)
     if snapshot is None or not _allowed_host(request):
         return None
-    # Cached since the DRF view first answered for this version: the lane never queries the
-    # database, so it needs none of Django's per-request connection upkeep.
-    config = cached_config(snapshot)
+    config = cached_config(snapshot, snapshots)
     if config is None:
         return None
-    return LanePlan(name, identity, user_id, config)
+    return LanePlan(name, identity, user_id, snapshot, config)
 
 
 def _throttled(wait: int) -> HttpResponse:
@@ -114,9 +119,7 @@ def lane_answer(request: HttpRequest, plan: LanePlan) -> HttpResponse:
         return _throttled(wait)
     request.user = identity.user  # as DRF would set it (telemetry records the user)
     subject = identity.user.get_username() if plan.user_id is None else plan.user_id
-    result = client.evaluate(plan.name, subject)
-    if result.reason == Reason.FLAG_NOT_FOUND:  # deleted since the plan: rare
-        return json_response(error_body("not_found", f"No flag named {plan.name!r}."), 404)
+    result = client.evaluate_snapshot(plan.snapshot, subject)
     headers = {"ETag": etag(plan.config["version"])}
     return json_response(evaluation_representation(result, plan.config), headers=headers)
 
@@ -147,7 +150,10 @@ class EvaluationLane:
             match = DETAIL_PATH.fullmatch(environ.get("PATH_INFO", ""))
             if match is not None:
                 request = WSGIRequest(environ)
-                plan = lane_plan(request, match["name"])
+                try:
+                    plan = lane_plan(request, match["name"])
+                except Exception:  # noqa: BLE001 - bad input (too many fields, say): Django
+                    plan = None  # answers it, with its error handling and telemetry
                 if plan is not None:
                     request.lane_plan = plan  # type: ignore[attr-defined]
                     return self._respond(self.handler(request), start_response)

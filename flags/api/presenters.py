@@ -87,9 +87,12 @@ class _ConfigCache:
         self._snapshots: Mapping[str, FlagSnapshot] | None = None
         self._lock = threading.Lock()
 
-    def peek(self, snapshot: FlagSnapshot) -> dict[str, Any] | None:
-        """The cached configuration, or None: never a query."""
-        self._forget_if_reloaded()
+    def peek(
+        self, snapshot: FlagSnapshot, snapshots: Mapping[str, FlagSnapshot]
+    ) -> dict[str, Any] | None:
+        """The configuration cached for `snapshots` (the store's current set), or None: no I/O."""
+        if snapshots is not self._snapshots:
+            return None
         return self._entries.get((snapshot.name, snapshot.version))
 
     def _forget_if_reloaded(self) -> None:

@@ -3,7 +3,9 @@ request doing the write."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -93,3 +95,50 @@ def test_stored_rows__read_back_whole() -> None:
     for row in rows:
         stored = Event.objects.get(event_id=row["event_id"])
         assert {name: getattr(stored, name) for name in row} == row
+
+
+def test_given_id_as_text_and_naive_time__normalised_and_stored() -> None:
+    """Callers may pass an event id as text and a naive time (taken as UTC)."""
+    given = uuid.uuid4()
+    naive = datetime(2026, 1, 2, 3, 4, 5)
+    row = build_row("performance", {"event_id": str(given), "occurred_at": naive})
+    assert row["event_id"] == given
+    assert row["occurred_at"] == naive.replace(tzinfo=UTC)
+    assert build_row("performance", {"event_id": "not-a-uuid"})["event_id"].version == 7
+    buffer = ProcessBuffer()
+    buffer.add(row)
+    assert buffer.flush() == 1
+    assert Event.objects.get(event_id=given).occurred_at == naive.replace(tzinfo=UTC)
+
+
+@pytest.mark.postgres
+def test_a_value_the_copy_cannot_send__dropped_alone_the_rest_stored() -> None:
+    """psycopg refuses such values with Python errors: they count as refused rows too."""
+    buffer = ProcessBuffer()
+    buffer.add(event_row(event_type="api_call", path="/ok/0"))
+    buffer.add(event_row(event_type="api_call", event_id="not-a-uuid", path="/bad"))
+    buffer.add(event_row(event_type="api_call", occurred_at=datetime(2026, 1, 1), path="/bad"))
+    buffer.add(event_row(event_type="api_call", path="/ok/1"))
+
+    assert buffer.flush() == 2
+    assert sorted(Event.objects.values_list("path", flat=True)) == ["/ok/0", "/ok/1"]
+    assert buffer.flush() == 0
+
+
+@pytest.mark.postgres
+def test_retried_batches_in_one_transaction__counted_exactly() -> None:
+    """Inside a caller's transaction the staging table is emptied after each batch."""
+    from django.db import connection, transaction
+
+    from telemetry.services import STAGING_TABLE
+
+    first = [event_row(event_type="api_call", path=f"/a/{n}") for n in range(3)]
+    second = [event_row(event_type="api_call", path=f"/b/{n}") for n in range(2)]
+    with transaction.atomic():
+        assert events_store(rows=first) == 3
+        assert events_store(rows=[first[0], *second]) == 2  # one stored already: staging
+        assert events_store(rows=[first[1], second[0]]) == 0
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {STAGING_TABLE}")
+            assert cursor.fetchone()[0] == 0  # no leftovers growing through the transaction
+    assert Event.objects.count() == 5

@@ -182,6 +182,52 @@ def test_after_a_change__django_answers_first_then_the_lane_with_the_new_config(
     assert warm.headers["ETag"] == f'"{warm.json()["version"]}"'
 
 
+def test_revision_check_due__left_to_django_then_the_lane_again(answered: list[str]) -> None:
+    """The lane never checks or reloads the flag store itself (that may query the database,
+    which needs Django's per-request connection upkeep): a request through Django does."""
+    from flags.store import store
+
+    make_flag("hub")
+    lane = Lane(_reader())
+    lane.get(URL)
+    lane.get(URL)
+    store._next_check = 0.0  # the check interval has passed
+    lane.get(URL)
+    lane.get(URL)
+    assert answered == [URL, URL]
+
+
+def test_another_flag_changed__the_lane_makes_no_query(
+    answered: list[str], django_assert_num_queries: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from flags import services
+    from flags.actors import Actor
+
+    make_flag("hub")
+    make_flag("other")
+    lane = Lane(_reader())
+    lane.get(URL)
+    with django_capture_on_commit_callbacks(execute=True):  # publishes a new revision
+        services.flag_disable(name="other", actor=Actor.system("tests"), source="command")
+    lane.get(URL)  # Django reloads the store (its queries), answers, caches the config
+    with django_assert_num_queries(0):
+        assert lane.get(URL).status_code == 200
+    assert answered == [URL]
+
+
+def test_too_many_query_fields__json_400_not_500(client: Any) -> None:
+    """Bad input is a 400 with the error shape, through the lane's door or DRF's."""
+    make_flag("hub")
+    headers = _reader()
+    lane = Lane(headers)
+    lane.get(URL)
+    query = "?user_id=bob" + "&x=1" * 1001
+    for response in (lane.get(URL + query), Api(client, headers).get(URL + query)):
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "bad_request"
+    assert lane.get(URL + query).headers["X-Request-ID"]
+
+
 def test_error_inside_the_lane__django_error_response(
     answered: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -193,8 +239,9 @@ def test_error_inside_the_lane__django_error_response(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(fastpath.client, "evaluate", broken)
+    monkeypatch.setattr(fastpath.client, "evaluate_snapshot", broken)
     response = lane.get(URL)
+    assert answered == [URL]  # the lane took it, and failed inside
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "server_error"
     assert b"boom" not in response.content and b"Traceback" not in response.content
@@ -205,6 +252,11 @@ def test_security_middleware_runs_in_the_lane__https_redirect() -> None:
     make_flag("hub")
     lane = Lane(_reader())
     lane.get(URL, **{"wsgi.url_scheme": "https"})  # caches the token
+
+    def not_django(environ: Any, start_response: Any) -> Any:
+        raise AssertionError("the lane should have answered")
+
+    lane.app.django_app = not_django
     response = lane.get(URL)
     assert response.status_code == 301
     assert response.headers["Location"].startswith("https://")
@@ -267,6 +319,7 @@ def test_lane__a_throttled_answer_is_a_security_event(answered: list[str]) -> No
     with override_settings(REST_FRAMEWORK=_rates(token_read="1/min")):
         lane.get(URL)
         refused = lane.get(URL)
+    assert answered == [URL]
     assert refused.status_code == 429
     event = Event.objects.get(event_type="security", request_id=refused.headers["X-Request-ID"])
     assert event.action == "throttled"
