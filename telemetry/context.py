@@ -5,8 +5,8 @@ Context variables (not thread locals) so they are right under threads and async 
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +44,7 @@ _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 def request_id_from(incoming: str | None) -> str:
     if incoming and _SANE_REQUEST_ID.match(incoming):
         return incoming
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # the shape of uuid4().hex, without building a UUID
 
 
 def current_request_id() -> str:

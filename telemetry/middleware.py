@@ -42,7 +42,8 @@ class TelemetryMiddleware:
         buffer.process_buffer.start()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = request_id_from(request.headers.get("X-Request-ID"))
+        # META, not request.headers: that would build a dict of every header on each request.
+        request_id = request_id_from(request.META.get("HTTP_X_REQUEST_ID"))
         request.request_id = request_id  # type: ignore[attr-defined]
         ctx = RequestContext(request_id=request_id, request=request)
         token = current.set(ctx)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
@@ -78,11 +79,12 @@ def _copy(cursor: Any, table: str, rows: list[dict[str, Any]]) -> None:
     fields = _copy_fields()
     copy_sql = f"COPY {table} ({_column_names()}) FROM STDIN (FORMAT BINARY)"
     # Django wraps execute() errors in its own classes, not copy()'s: wrap them alike.
+    values = itemgetter(*(f.name for f in fields))  # a row's values in column order, in C
     with connection.wrap_database_errors, cursor.copy(copy_sql) as copy:
         copy.set_types([_copy_type(f) for f in fields])
         for row in rows:
             try:
-                copy.write_row([row[f.name] for f in fields])
+                copy.write_row(values(row))
             except (TypeError, ValueError, AttributeError) as exc:
                 # psycopg's binary dumpers refuse a value (a naive time, an id that is not a
                 # UUID) with Python's errors: say what the database would have said.
