@@ -83,6 +83,10 @@ def _copy(cursor: Any, table: str, rows: list[dict[str, Any]]) -> None:
     with connection.wrap_database_errors, cursor.copy(copy_sql) as copy:
         copy.set_types([_copy_type(f) for f in fields])
         for row in rows:
+            status = row["status"]
+            if status is not None and not 0 <= status <= SMALLINT_MAX:
+                # The binary int2 dumper would wrap it silently (70000 -> 4464).
+                raise DataError(f"event {row.get('event_id')!s}: status {status} out of range")
             try:
                 copy.write_row(values(row))
             except (TypeError, ValueError, AttributeError) as exc:
@@ -96,6 +100,7 @@ def _column_names() -> str:
 
 
 STAGING_TABLE = "telemetry_event_staging"
+SMALLINT_MAX = 32767  # Event.status is a PositiveSmallIntegerField
 
 
 def _copy_fields() -> list[Any]:

@@ -118,6 +118,7 @@ def test_a_value_the_copy_cannot_send__dropped_alone_the_rest_stored() -> None:
     buffer.add(event_row(event_type="api_call", path="/ok/0"))
     buffer.add(event_row(event_type="api_call", event_id="not-a-uuid", path="/bad"))
     buffer.add(event_row(event_type="api_call", occurred_at=datetime(2026, 1, 1), path="/bad"))
+    buffer.add(event_row(event_type="api_call", status=70000, path="/bad"))  # not wrapped
     buffer.add(event_row(event_type="api_call", path="/ok/1"))
 
     assert buffer.flush() == 2
