@@ -45,9 +45,10 @@ def evaluate(
     flag = store.snapshots().get(name)
     if flag is None:
         result = not_found(name)
-        analytics.counts[name, result.reason] += 1
-        return result
-    return evaluate_snapshot(flag, _subject(user_id, request))
+    else:
+        result = decide(flag, _subject(user_id, request), time.time())
+    analytics.counts[name, result.reason] += 1  # inline: this is the hot path
+    return result
 
 
 def evaluate_snapshot(flag: FlagSnapshot, subject: str | None) -> EvaluationResult:

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from flags.tests.support.services import free_port
+from telemetry.tests.worker import wait_for
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = """
 def application(environ, start_response):
@@ -24,10 +27,12 @@ STOCK = "sync"
 OURS = "llmhub.web_worker.SyncWorker"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _answers(port: int) -> bool:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
+    except OSError:
+        return False
+    return True
 
 
 @pytest.fixture
@@ -36,7 +41,7 @@ def serve(tmp_path: Path) -> Iterator[object]:
     started: list[subprocess.Popen[bytes]] = []
 
     def start(worker_class: str) -> int:
-        port = _free_port()
+        port = free_port()
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "hello_app:application", "--workers", "1",
              "--worker-class", worker_class, "--bind", f"127.0.0.1:{port}",
@@ -44,14 +49,8 @@ def serve(tmp_path: Path) -> Iterator[object]:
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         started.append(process)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
-                return port
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError("gunicorn did not start")
+        wait_for(lambda: _answers(port), timeout=20, interval=0.1, what="gunicorn to answer")
+        return port
 
     yield start
     for process in started:

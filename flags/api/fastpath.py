@@ -30,6 +30,7 @@ from django.core.exceptions import DisallowedHost
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponse
+from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.utils.module_loading import import_string
 
 from flags import client
@@ -51,7 +52,6 @@ DETAIL_ROUTE = "/api/v1/features/<str:name>"
 
 @dataclass(frozen=True, slots=True)
 class LanePlan:
-    name: str
     identity: TokenIdentity
     user_id: str | None
     snapshot: FlagSnapshot
@@ -98,7 +98,7 @@ def lane_plan(request: HttpRequest, name: str) -> LanePlan | None:
     config = cached_config(snapshot, snapshots)
     if config is None:
         return None
-    return LanePlan(name, identity, user_id, snapshot, config)
+    return LanePlan(identity, user_id, snapshot, config)
 
 
 def _throttled(wait: int) -> HttpResponse:
@@ -137,10 +137,10 @@ class EvaluationLane:
 
     def __init__(self, django_app: WSGIApp) -> None:
         self.django_app = django_app
-        # What XFrameOptionsMiddleware and CommonMiddleware, not in the lane, would add.
-        self.frame_options = getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()
         # Synchronous middleware around a synchronous handler: each call returns a response.
         handler: Callable[[HttpRequest], Any] = convert_exception_to_response(self._answer)
+        # X-Frame-Options, as XFrameOptionsMiddleware (further down MIDDLEWARE) sets it.
+        handler = convert_exception_to_response(XFrameOptionsMiddleware(handler))
         for path in reversed(settings.EVALUATION_LANE_MIDDLEWARE):
             handler = convert_exception_to_response(import_string(path)(handler))
         self.handler = handler
@@ -162,13 +162,12 @@ class EvaluationLane:
     def _answer(self, request: HttpRequest) -> HttpResponse:
         response = lane_answer(request, request.lane_plan)  # type: ignore[attr-defined]
         request.route = DETAIL_ROUTE  # type: ignore[attr-defined]  # telemetry's label
-        response.headers.setdefault("X-Frame-Options", self.frame_options)
-        response.headers["Content-Length"] = str(len(response.content))
+        response.headers["Content-Length"] = str(len(response.content))  # as CommonMiddleware
         return response
 
     @staticmethod
     def _respond(response: Any, start_response: StartResponse) -> list[bytes]:
-        """As Django's WSGIHandler does, for a response with bytes content and no cookies."""
+        """As Django's WSGIHandler does, for a response whose content is bytes (not a file)."""
         status = f"{response.status_code} {response.reason_phrase}"
         headers = [
             *response.items(),
