@@ -2,11 +2,11 @@
 
     .venv/bin/python bench/api_bench.py [--seconds 10] [--connections 32]
 
-Starts gunicorn (2 workers of bin/web's class, llmhub.web_worker.SyncWorker) on a free port of
-127.0.0.1 against PostgreSQL and Redis (BENCH_DATABASE_URL, default
-postgres://postgres@127.0.0.1:5432/llmhub_bench, created if missing; BENCH_REDIS_URL, default
-redis://127.0.0.1:6379/11), seeds 20 flags and a token, and runs wrk
-(`apt-get install -y wrk`) against:
+Starts gunicorn (2 workers of bin/web's class, llmhub.web_worker.SyncWorker) under the
+interpreter that runs this script, on a free port of 127.0.0.1, against PostgreSQL and Redis
+(BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/llmhub_bench, created if
+missing; BENCH_REDIS_URL, default redis://127.0.0.1:6379/11), seeds 20 flags and a token, and
+runs wrk (`apt-get install -y wrk`) against:
 - bare:     GET /api/bench/bare (a JsonResponse through the same middleware; LLMHUB_BENCH_VIEWS=1)
 - evaluate: GET /api/v1/features/bench-07?user_id=<random> with a token (config included)
 - ofrep:    POST /ofrep/v1/evaluate/flags (bulk, 20 flags) with a token
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import re
 import shutil
 import socket
@@ -93,8 +94,9 @@ WORKER_CLASSES = {"web": "llmhub.web_worker.SyncWorker", "sync": "sync", "gthrea
 
 
 def _start_gunicorn(port: int, worker_class: str) -> subprocess.Popen[bytes]:
-    gunicorn = str(ROOT / ".venv" / "bin" / "gunicorn")
-    args = [gunicorn, "llmhub.wsgi:application", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
+    # The interpreter running the bench runs the server: its build is part of the figures.
+    args = [sys.executable, "-m", "gunicorn", "llmhub.wsgi:application", "--workers", "2"]
+    args += ["--bind", f"127.0.0.1:{port}"]
     args += ["--worker-class", WORKER_CLASSES[worker_class]]
     if worker_class == "gthread":
         args += ["--threads", "4", "--keep-alive", "5"]
@@ -205,6 +207,7 @@ def _report(results: list[Result], args: argparse.Namespace) -> None:
         f"\ngunicorn 2 {args.worker_class} workers, wrk 2 threads, {args.connections} "
         f"connections, median of {args.rounds} interleaved rounds of {args.seconds} s"
     )
+    print(f"Python {platform.python_version()} at {sys.executable}")
     print(
         f"{'endpoint':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'% bare':>7} "
         f"{'db tx/req':>10} {'db tx/s':>8} {'errors':>7}"
