@@ -6,11 +6,12 @@ Included at the root before admin's URLs, so /admin/llm-management/ is ours, not
 from django.urls import URLPattern, URLResolver, path
 
 from llmhub.hub.views.api import AccessCheckView
-from llmhub.hub.views.pages import hub_root, hub_tab, old_page
+from llmhub.hub.views.pages import hub_root, hub_tab, old_page, site_root
 
 app_name = "hub"
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", site_root, name="home"),
     path("admin/llm-management/", hub_root, name="root"),
     path("admin/llm-management/old/<slug:page>/", old_page, name="old"),
     path("admin/llm-management/<slug:tab>/", hub_tab, name="tab"),

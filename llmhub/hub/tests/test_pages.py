@@ -39,6 +39,14 @@ def test_pages__anonymous_or_not_staff__are_sent_to_log_in(client: Client, url: 
     assert client.get(url)["Location"].startswith("/admin/login/")
 
 
+def test_site_root__leads_to_the_hub_through_the_login_form(client: Client) -> None:
+    assert client.get("/")["Location"] == "/admin/login/?next=/"
+    client.force_login(StaffUserFactory.create(username="carol"))
+    response = client.get("/")
+    assert (response.status_code, response["Location"]) == (302, HUB)
+    assert client.post("/").status_code == 405
+
+
 @override_flag("unified_llm_hub", active=True)
 def test_root__flag_on__serves_the_hub_with_tab_links(staff: Client) -> None:
     page = html(staff.get(HUB))

@@ -35,6 +35,13 @@ KEPT_PARAMS = ("q", "provider", "status")
 
 @staff_member_required
 @require_http_methods(["GET", "HEAD"])
+def site_root(request: HttpRequest) -> HttpResponse:
+    """The site's address (what `make run` prints) leads to the hub, through the login form."""
+    return redirect("hub:root")
+
+
+@staff_member_required
+@require_http_methods(["GET", "HEAD"])
 def hub_root(request: HttpRequest) -> HttpResponse:
     if hub_enabled_for(request):
         return _render_hub(request, "keys", {})
