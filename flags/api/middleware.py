@@ -1,4 +1,6 @@
-"""Throttle password logins (the admin login form) like API token checks: per client address.
+"""API middleware: login throttling, and the JSON 404 for API paths under DEBUG.
+
+Throttle password logins (the admin login form) like API token checks: per client address.
 
 Every POST to the login form counts against the `login` rate (shared with first-time token
 checks, so one address gets one budget of credential guesses). Counted strictly in the cache;
@@ -9,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
 from rest_framework.settings import api_settings
 
 from flags.api.auth import client_address
+from flags.api.errors import API_PREFIXES, json_not_found
 from flags.api.ratelimit import CounterUnavailable, limiter, parse_rate
 
 
@@ -59,3 +63,26 @@ def _plain(status: int, message: str, retry_after: int) -> HttpResponse:
     response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(retry_after)
     return response
+
+
+class DebugJsonNotFoundMiddleware:
+    """With DEBUG on (`make run`), an API path no route matches still gets the JSON 404.
+
+    Why: under DEBUG, Django answers an unmatched URL with its technical HTML page instead of
+    handler404, so `make run` gave API clients HTML where production gives the error shape.
+    Off DEBUG this changes nothing (handler404 answers JSON); other paths keep Django's page.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code == 404 and settings.DEBUG and _html_for_api(request, response):
+            return json_not_found(request)
+        return response
+
+
+def _html_for_api(request: HttpRequest, response: HttpResponse) -> bool:
+    html = str(response.get("Content-Type", "")).startswith("text/html")
+    return html and request.path.startswith(API_PREFIXES)

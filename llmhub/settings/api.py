@@ -9,7 +9,10 @@ from llmhub.settings.env import env_bool, env_int, env_str
 
 API_APPS: list[str] = ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
 # Counts password logins (the admin login form) per client address; see flags.api.middleware.
-API_MIDDLEWARE: list[str] = ["flags.api.middleware.LoginThrottleMiddleware"]
+API_MIDDLEWARE: list[str] = [
+    "flags.api.middleware.LoginThrottleMiddleware",
+    "flags.api.middleware.DebugJsonNotFoundMiddleware",
+]
 
 
 def _rate(name: str, default: str) -> str:

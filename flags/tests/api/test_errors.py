@@ -97,6 +97,20 @@ def test_unknown_api_path__json_404() -> None:
     assert error_of(response)["code"] == "not_found"
 
 
+@override_settings(DEBUG=True)  # as under `make run`, where Django shows its HTML pages
+@pytest.mark.parametrize("path", ["/api/v1/nothing-here", "/ofrep/v1/nothing-here"])
+def test_debug__unknown_api_path__json_404(path: str) -> None:
+    response = Client().get(path)
+    assert (response.status_code, error_of(response)["code"]) == (404, "not_found")
+
+
+@override_settings(DEBUG=True)
+def test_debug__other_unknown_paths__django_page() -> None:
+    response = Client().get("/no-such-page")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
 def test_server_error_handler__json_for_api_paths() -> None:
     from django.test import RequestFactory
 
