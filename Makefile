@@ -1,9 +1,10 @@
 # `make run`: set everything up and serve the hub on http://127.0.0.1:8000 (embedded default).
 # `make test`: set everything up and run the tests.
 # The interpreter of .venv: the first Python 3.11 that can make a virtualenv, the system's before
-# one found on PATH. Why: distribution builds of CPython (Debian's, like the python:3.11 image's)
-# are compiled with profile-guided and link-time optimisation; pyenv's default build is not, and
-# serves this project's API about 8 % slower (docs/PERFORMANCE.md). `make PY=...` overrides.
+# one found on PATH. Why: Debian's CPython, like the python:3.11 image's own build, is compiled
+# with profile-guided and link-time optimisation; pyenv's default build is not (and links
+# libpython as a shared library), and served this project's API 5-8 % slower
+# (docs/PERFORMANCE.md). `make PY=...` overrides. An existing .venv is kept: `rm -rf .venv` first.
 PY_CANDIDATES := /usr/bin/python3.11 /usr/local/bin/python3.11 $(shell command -v python3.11)
 PY ?= $(firstword $(foreach p,$(PY_CANDIDATES),$(if $(shell $(p) -c 'import ensurepip' 2>/dev/null && echo ok),$(p))) python3.11)
 VENV := .venv
@@ -15,7 +16,7 @@ DEV_ENV := set -a && . ./.env.development && set +a &&
 .PHONY: run serve test setup migrate demo lint typecheck check bench clean
 
 $(BIN)/python:
-	$(PY) -m venv $(VENV)
+	$(PY) -m venv $(VENV) || { rm -rf $(VENV); echo "no Python 3.11 with venv: install python3.11-venv or pass PY=" >&2; exit 1; }
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt

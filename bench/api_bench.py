@@ -207,7 +207,8 @@ def _report(results: list[Result], args: argparse.Namespace) -> None:
         f"\ngunicorn 2 {args.worker_class} workers, wrk 2 threads, {args.connections} "
         f"connections, median of {args.rounds} interleaved rounds of {args.seconds} s"
     )
-    print(f"Python {platform.python_version()} at {sys.executable}")
+    interpreter = os.path.realpath(sys.executable)  # the build behind the virtualenv's link
+    print(f"Python {platform.python_version()}: {sys.executable} -> {interpreter}")
     print(
         f"{'endpoint':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'% bare':>7} "
         f"{'db tx/req':>10} {'db tx/s':>8} {'errors':>7}"

@@ -107,9 +107,9 @@ class LogReader:
 
 
 def _start_gunicorn(port: int, extra: list[str]) -> tuple[subprocess.Popen[bytes], LogReader]:
-    gunicorn = str(ROOT / ".venv" / "bin" / "gunicorn")
-    args = [gunicorn, "llmhub.wsgi:application", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
-    args += extra
+    # The interpreter running the bench runs the server, as in bench/api_bench.py.
+    args = [sys.executable, "-m", "gunicorn", "llmhub.wsgi:application", "--workers", "2"]
+    args += ["--bind", f"127.0.0.1:{port}", *extra]
     process = subprocess.Popen(
         args, cwd=ROOT, env=_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
 from rest_framework.settings import api_settings
@@ -70,15 +71,17 @@ class DebugJsonNotFoundMiddleware:
 
     Why: under DEBUG, Django answers an unmatched URL with its technical HTML page instead of
     handler404, so `make run` gave API clients HTML where production gives the error shape.
-    Off DEBUG this changes nothing (handler404 answers JSON); other paths keep Django's page.
+    Off DEBUG it leaves the stack (handler404 answers JSON there); other paths keep Django's page.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        if not settings.DEBUG:
+            raise MiddlewareNotUsed()
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code == 404 and settings.DEBUG and _html_for_api(request, response):
+        if response.status_code == 404 and _html_for_api(request, response):
             return json_not_found(request)
         return response
 

@@ -8,7 +8,8 @@ the same authentication, default-deny permission, throttling and error shape.
 from llmhub.settings.env import env_bool, env_int, env_str
 
 API_APPS: list[str] = ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
-# Counts password logins (the admin login form) per client address; see flags.api.middleware.
+# Counts password logins (the admin login form) per client address; under DEBUG, keeps the JSON
+# 404 for API paths. See flags.api.middleware.
 API_MIDDLEWARE: list[str] = [
     "flags.api.middleware.LoginThrottleMiddleware",
     "flags.api.middleware.DebugJsonNotFoundMiddleware",

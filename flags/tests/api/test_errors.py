@@ -105,6 +105,14 @@ def test_debug__unknown_api_path__json_404(path: str) -> None:
 
 
 @override_settings(DEBUG=True)
+def test_debug__api_404s_and_slash_redirects_unchanged(admin_api: Api) -> None:
+    response = admin_api.get(BASE + "no-such-flag")  # the view's own 404 keeps its code
+    assert (response.status_code, error_of(response)["code"]) == (404, "not_found")
+    response = Client().get(BASE.rstrip("/"))  # CommonMiddleware's APPEND_SLASH still applies
+    assert (response.status_code, response["Location"]) == (301, BASE)
+
+
+@override_settings(DEBUG=True)
 def test_debug__other_unknown_paths__django_page() -> None:
     response = Client().get("/no-such-page")
     assert response.status_code == 404
