@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from telemetry import buffer, metrics
 from telemetry.context import RequestContext, current, request_id_from
-from telemetry.recording import record_event, user_id_of
+from telemetry.recording import record_api_call, record_event, user_id_of
 
 logger = logging.getLogger("telemetry.middleware")
 
@@ -74,14 +74,16 @@ class TelemetryMiddleware:
                 properties={"remote_addr": request.META.get("REMOTE_ADDR", "")},
             )
         if request.path.startswith(API_PREFIXES):
-            record_event(
-                "api_call",
-                page=route,
-                path=request.path,
-                method=request.method,
-                status=status,
-                duration_ms=round(seconds * 1000, 3),
-            )
+            try:
+                record_api_call(
+                    page=route,
+                    path=request.path,
+                    method=request.method or "",
+                    status=status,
+                    seconds=seconds,
+                )
+            except Exception:  # telemetry must not break what it watches
+                logger.exception("api_call event could not be recorded")
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """A view raised: log it with its traceback, store an error event, answer without one.

@@ -164,6 +164,47 @@ def log_row(row: dict[str, Any], *, level: int = logging.INFO, exc_info: Any = N
         logger.exception("telemetry log line failed")
 
 
+def record_api_call(*, page: str, path: str, method: str, status: int, seconds: float) -> None:
+    """The api_call event the middleware records for every API request.
+
+    The row `record_event` builds, without its generic steps (every field here is known and
+    plain text or a number): this runs on every flag evaluation, where `record_event` cost
+    about 5 µs in-process and four times that in a loaded worker (docs/PERFORMANCE.md). With
+    INFO logging on, the event's log line goes through `record_event` as every other event.
+    """
+    duration_ms = round(seconds * 1000, 3)
+    if logger.isEnabledFor(logging.INFO):
+        record_event(
+            "api_call", page=page, path=path, method=method, status=status, duration_ms=duration_ms
+        )
+        return
+    ctx = current.get()
+    user_id, session_id = ctx.identity() if ctx else ("", "")
+    now = timezone.now()
+    buffer.process_buffer.add(  # api_call is deferred: always the process buffer
+        {
+            "event_id": uuid7(),
+            "event_type": "api_call",
+            "occurred_at": now,
+            "received_at": now,
+            "request_id": ctx.request_id if ctx else "",
+            "session_id": session_id,
+            "user_id": user_id,
+            "cohort": ctx.cohort if ctx else "",
+            "page": without_nul(page[: _WIDTHS["page"]]),
+            "tab": "",
+            "feature": "",
+            "action": "",
+            "flag": "",
+            "path": without_nul(path[: _WIDTHS["path"]]),
+            "method": without_nul(method[: _WIDTHS["method"]]),
+            "duration_ms": _number(duration_ms),
+            "status": status if 0 <= status < 1000 else None,
+            "properties": {},
+        }
+    )
+
+
 def record_event(
     event_type: str, *, level: int = logging.INFO, exc_info: Any = None, **fields: Any
 ) -> None:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
 from flags.actors import Actor
 from flags.services import flag_create, flag_set_rollout
 from telemetry import buffer
+from telemetry.context import RequestContext, current
 from telemetry.models import Event
+from telemetry.recording import record_api_call, record_event
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("telemetry.tests.urls")]
 
@@ -26,6 +34,17 @@ def test_request_id__missing_or_insane__is_replaced(incoming: str | None) -> Non
     assert len(response["X-Request-ID"]) == 32
 
 
+@pytest.fixture(params=["INFO", "WARNING"])
+def events_log_level(request: pytest.FixtureRequest) -> Iterator[str]:
+    """With INFO an api_call goes through record_event (its log line too); else the lean path."""
+    events = logging.getLogger("telemetry.events")
+    before = events.level
+    events.setLevel(request.param)
+    yield str(request.param)
+    events.setLevel(before)
+
+
+@pytest.mark.usefixtures("events_log_level")
 def test_api_call__every_api_request__is_timed_by_route() -> None:
     response = Client().get("/api/test/items/42")
     Client().post("/ofrep/v1/evaluate/flags")
@@ -40,6 +59,39 @@ def test_api_call__every_api_request__is_timed_by_route() -> None:
     assert calls[0].page == "/api/test/items/<int:item_id>"
     assert calls[0].duration_ms is not None and calls[0].duration_ms >= 0
     assert calls[0].request_id == response["X-Request-ID"]
+
+
+def _recorded(record: Any) -> dict[str, Any]:
+    ctx = RequestContext(request_id="rid-1", request=SimpleNamespace(user=User(username="bob")))
+    ctx.cohort = "new_hub"
+    token = current.set(ctx)
+    try:
+        record()
+    finally:
+        current.reset(token)
+    (row,) = buffer.process_buffer._take()
+    return row
+
+
+@pytest.mark.parametrize(
+    ("path", "status"), [("/api/x/1", 200), ("/api/\x00" + "y" * 600, 503), ("/api/z", 1200)]
+)
+def test_api_call__lean_row__is_record_events_row(path: str, status: int) -> None:
+    events = logging.getLogger("telemetry.events")
+    before = events.level
+    events.setLevel(logging.WARNING)
+    try:
+        fields = {"page": "/api/x/<int:id>", "path": path, "method": "GET", "status": status}
+        lean = _recorded(lambda: record_api_call(**fields, seconds=0.0123456))
+        general = _recorded(lambda: record_event("api_call", **fields, duration_ms=12.346))
+    finally:
+        events.setLevel(before)
+    moments = ("event_id", "occurred_at", "received_at")
+    assert {k: v for k, v in lean.items() if k not in moments} == {
+        k: v for k, v in general.items() if k not in moments
+    }
+    assert lean["event_id"].version == 7 and lean["occurred_at"] == lean["received_at"]
+    assert lean["user_id"] == "bob" and lean["cohort"] == "new_hub"
 
 
 @pytest.mark.parametrize(
