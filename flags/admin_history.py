@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from flags.models import FlagChange
+from llmhub.admin_readonly import ReadOnlyAdminMixin
 
 
 def _summary(change: FlagChange) -> str:
@@ -16,7 +14,7 @@ def _summary(change: FlagChange) -> str:
     return "; ".join(parts) or "(created)"
 
 
-class FlagChangeInline(admin.TabularInline):
+class FlagChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The flag's history, read-only, newest first, with what changed."""
 
     model = FlagChange
@@ -28,19 +26,13 @@ class FlagChangeInline(admin.TabularInline):
     readonly_fields = fields
     verbose_name_plural = "History"
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     @admin.display(description="What changed")
     def what_changed(self, change: FlagChange) -> str:
         return _summary(change)
 
 
 @admin.register(FlagChange)
-class FlagChangeAdmin(admin.ModelAdmin):
+class FlagChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit trail: read-only, append-only."""
 
     list_display = ("flag_name", "version", "action", "actor", "source", "created_at")
@@ -71,15 +63,6 @@ class FlagChangeAdmin(admin.ModelAdmin):
                 "", "<li><b>{}</b>: {} → {}</li>", ((k, repr(o), repr(n)) for k, (o, n) in rows)
             ),
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # API tokens have their own admin module; importing it registers it with this site.
