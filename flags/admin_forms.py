@@ -15,10 +15,24 @@ from flags.validation import CONFIG_FIELDS, check_window, clean_changes
 EDITABLE = CONFIG_FIELDS
 
 
-def _split(text: str) -> list[str]:
+def split_text(text: str) -> list[str]:
+    """What a user typed into a list box: one entry per line or comma-separated."""
     return [
         part.strip() for chunk in text.splitlines() for part in chunk.split(",") if part.strip()
     ]
+
+
+def join_lines(items: list[str]) -> str:
+    """A list as the list box shows it, one entry per line; `split_text` reads it back as is."""
+    return "\n".join(items)
+
+
+def join_tags(names: list[str]) -> str:
+    return ", ".join(names)
+
+
+def normalize_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class FlagAdminForm(forms.ModelForm):
@@ -53,37 +67,54 @@ class FlagAdminForm(forms.ModelForm):
         self.fields["rollout_group"].required = False
         flag = self.instance
         if flag.pk:
-            self.fields["whitelist_users"].initial = "\n".join(flag.whitelist_users)
-            self.fields["blacklist_users"].initial = "\n".join(flag.blacklist_users)
-            self.fields["tags"].initial = ", ".join(flag_tag_names(flag))
-            self.fields["expected_version"].initial = flag.version
+            # `self.initial` (from the instance) wins over a field's own initial, so the text
+            # shown must be put there: else the lists render as Python reprs and tags as objects.
+            self.initial.update(
+                whitelist_users=join_lines(flag.whitelist_users),
+                blacklist_users=join_lines(flag.blacklist_users),
+                tags=join_tags(flag_tag_names(flag)),
+                expected_version=flag.version,
+            )
             # Editing always names the version it started from, so a stale form is refused.
             self.fields["expected_version"].required = True
 
+    def clean_description(self) -> str:
+        # Browsers post a textarea's line breaks as CRLF; the services store LF.
+        return normalize_newlines(self.cleaned_data.get("description") or "")
+
     def config_changes(self) -> dict[str, Any]:
-        """The cleaned data in the services' vocabulary."""
-        data = self.cleaned_data
-        changes = {field: data.get(field) for field in EDITABLE}
-        changes["whitelist_users"] = _split(data.get("whitelist_users") or "")
-        changes["blacklist_users"] = _split(data.get("blacklist_users") or "")
-        changes["tags"] = [tag.lower() for tag in _split(data.get("tags") or "")]
-        changes["rollout_group"] = (
-            data.get("rollout_group") or self.instance.name or data.get("name")
-        )
-        return changes
+        """The cleaned data in the services' vocabulary: every field when adding, only those the
+        user changed when editing (an unchanged field is not re-sent, so what the form cannot
+        show exactly, such as a moment's microseconds, is never overwritten)."""
+        config = self._all_config()
+        if not self.instance.pk:
+            return config
+        return {field: value for field, value in config.items() if field in self.changed_data}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.errors:
             return data
         try:
-            cleaned = clean_changes(self.config_changes())
+            cleaned = clean_changes(self._all_config())
             check_window(cleaned.get("starts_at"), cleaned.get("ends_at"))
         except FlagValidationError as exc:
             for field, messages in exc.fields.items():
                 self.add_error(field if field in self.fields else None, messages)
         self._check_not_stale()
         return data
+
+    def _all_config(self) -> dict[str, Any]:
+        """Every field as submitted, so the whole configuration is validated (the window too)."""
+        data = self.cleaned_data
+        config = {field: data.get(field) for field in EDITABLE}
+        config.update(
+            whitelist_users=split_text(data.get("whitelist_users") or ""),
+            blacklist_users=split_text(data.get("blacklist_users") or ""),
+            tags=[tag.lower() for tag in split_text(data.get("tags") or "")],
+            rollout_group=data.get("rollout_group") or self.instance.name or data.get("name"),
+        )
+        return config
 
     def _check_not_stale(self) -> None:
         """Refuse to overwrite a change someone made after this form was opened."""

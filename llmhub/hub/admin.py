@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from llmhub.admin_saving import SaveChangedFieldsMixin, changed_columns
 from llmhub.hub import services
 from llmhub.hub.errors import HubValidationError
 from llmhub.hub.models import LLMModel, Provider, ProviderKey, Tier, TierRule
@@ -68,8 +69,10 @@ class ProviderKeyAdmin(admin.ModelAdmin):
                     key.preview,
                 )
                 return
-            obj.save(update_fields=["provider", "label"])
-            if secret:
+            columns = changed_columns(obj, form)
+            if columns:
+                obj.save(update_fields=columns)
+            if secret:  # an empty secret box keeps the stored key
                 services.provider_key_rotate(key=obj, secret=secret, actor=request.user)
         except HubValidationError as error:  # a race after the form's checks
             raise ValidationError(error.message) from None
@@ -97,7 +100,7 @@ class ProviderKeyInline(admin.TabularInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "base_url", "key_format_hint", "enabled")
     list_filter = ("enabled",)
     search_fields = ("name", "slug")
@@ -107,7 +110,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(LLMModel)
-class LLMModelAdmin(admin.ModelAdmin):
+class LLMModelAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
     list_display = (
         "model_id",
         "display_name",
@@ -139,13 +142,13 @@ class TierRuleInline(admin.TabularInline):
 
 
 @admin.register(Tier)
-class TierAdmin(admin.ModelAdmin):
+class TierAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "order", "description")
     inlines = [TierRuleInline]
 
 
 @admin.register(TierRule)
-class TierRuleAdmin(admin.ModelAdmin):
+class TierRuleAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
     list_display = (
         "tier",
         "pattern",
@@ -156,3 +159,7 @@ class TierRuleAdmin(admin.ModelAdmin):
     )
     list_filter = ("tier", "decision")
     search_fields = ("pattern",)
+
+
+# Django's user and group admins, saving only what changed; registered with this site here.
+from llmhub import admin_auth  # noqa: E402, F401
