@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 from flags import services
 from flags.actors import Actor
@@ -128,3 +129,25 @@ def test_admin_action_named_in_the_plan_exists() -> None:
     labels = [flag_admin.get_action(name)[2] for name in flag_admin.actions]
     assert "Disable selected flags (kill switch)" in labels
     assert "Disable selected flags (kill switch)" in PLAN.read_text()
+
+
+def _form_step() -> str:
+    text = PLAN.read_text()
+    start = text.index("**A. Django admin**")
+    return text[start : text.index("\n\n", start)]
+
+
+def test_form_step__names_what_the_admin_renders(admin_client: Client) -> None:
+    # given the flag's list and change form as an admin sees them
+    flag = services.flag_create(
+        name="unified_llm_hub", actor=Actor.system("tests"), source="command", enabled=True
+    )
+    pages = admin_client.get("/admin/flags/flag/").content.decode()
+    pages += admin_client.get(f"/admin/flags/flag/{flag.pk}/change/").content.decode()
+    # then every control the plan's form step names in italics is there, by that name
+    named = re.findall(r"\*([^*]+)\*", _form_step().replace("**A. Django admin**", ""))
+    assert {"Go", "Enabled", "Who gets it", "Save"} <= set(named)
+    for label in named:
+        assert re.search(rf'(>\s*{re.escape(label)}\s*<)|(value="{re.escape(label)}")', pages), (
+            label
+        )
