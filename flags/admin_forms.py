@@ -65,6 +65,10 @@ class FlagAdminForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["rollout_group"].required = False
+        # Kept as stored: stripping would change a description set over the API on every save.
+        description = self.fields["description"]
+        assert isinstance(description, forms.CharField)
+        description.strip = False
         flag = self.instance
         if flag.pk:
             # `self.initial` (from the instance) wins over a field's own initial, so the text

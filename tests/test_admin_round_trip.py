@@ -67,7 +67,7 @@ def _flag() -> Flag:
         name="rt_flag",
         actor=ACTOR,
         source="command",
-        description="Guards the new thing.\nSecond line.",
+        description="Guards the new thing.\n\n  Indented second line, then a space: ",
         enabled=True,
         rollout_percentage=37,
         rollout_group="rt-cohort",
