@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from io import StringIO
@@ -126,3 +127,16 @@ def test_bad_input__one_line_on_stderr_and_nonzero_exit(tmp_path: Path) -> None:
         done = subprocess.run(base + args, cwd=ROOT, env=env, capture_output=True, text=True)
         assert done.returncode != 0
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_routine_change_from_the_shell__logs_info_never_a_warning(
+    hub, caplog: pytest.LogCaptureFixture, django_capture_on_commit_callbacks
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="telemetry.events")
+    with django_capture_on_commit_callbacks(execute=True):
+        run("rollout", "hub", "30", "--comment", "ramp up")
+    events = [r for r in caplog.records if r.name == "telemetry.events"]
+    assert {(r.getMessage(), r.levelname) for r in events} == {
+        ("flag_change", "INFO"),
+        ("security", "INFO"),
+    }

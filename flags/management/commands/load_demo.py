@@ -33,14 +33,21 @@ DEMO_FLAGS: dict[str, dict[str, Any]] = {
 }
 
 
+# Where `make run` serves (its runserver address).
+RUN_URL = "http://127.0.0.1:8000"
+
+
 class Command(BaseCommand):
     help = "Load demo data: an admin login and a few flags (never overwrites existing flags)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--password", default="llmhub-admin", help="The demo admin's password.")
         parser.add_argument("--force", action="store_true", help="Run even when DEBUG is off.")
+        parser.add_argument(
+            "--url", default=RUN_URL, help=f"Where the site is served (default: {RUN_URL})."
+        )
 
-    def handle(self, *args: Any, password: str, force: bool, **options: Any) -> None:
+    def handle(self, *args: Any, password: str, force: bool, url: str, **options: Any) -> None:
         if not settings.DEBUG and not force:
             raise CommandError("load_demo sets a known admin password; it runs only with DEBUG on.")
         user_model = get_user_model()
@@ -58,8 +65,12 @@ class Command(BaseCommand):
             if flag_ensure(name=name, defaults=config, actor=actor, source="command")
         ]
         self.stdout.write(f"Demo flags created: {', '.join(created) or 'none (already there)'}")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Admin login: http://127.0.0.1:8000/admin/  user: admin  password: {password}"
-            )
-        )
+        self._closing_lines(url.rstrip("/"), password)
+
+    def _closing_lines(self, url: str, password: str) -> None:
+        """The last lines `make run` prints before runserver's banner: what to open, as whom."""
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"LLM Hub (development): {url}/"))
+        self.stdout.write(f"  Admin login: {url}/admin/  user: admin  password: {password}")
+        self.stdout.write(f"  The hub:     {url}/admin/llm-management/")
+        self.stdout.write("")
