@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import subprocess
 import sys
 from io import StringIO
@@ -140,3 +141,45 @@ def test_routine_change_from_the_shell__logs_info_never_a_warning(
         ("flag_change", "INFO"),
         ("security", "INFO"),
     }
+
+
+def test_whitelist_remove__absent_user__refused_naming_them_and_nothing_changes(hub) -> None:
+    run("whitelist", "add", "hub", "amy")
+    before = FlagChange.objects.count()
+    with pytest.raises(CommandError, match="not on the whitelist: carol") as refused:
+        run("whitelist", "remove", "hub", "amy", "carol")
+    assert "amy" in str(refused.value)  # what the list holds, to spot the typo
+    assert Flag.objects.get(name="hub").whitelist_users == ["amy"]
+    assert FlagChange.objects.count() == before
+
+
+def test_validate__reports_every_problem_of_the_file_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    path.write_text(
+        json.dumps(
+            {
+                "flags": [
+                    {"name": "Bad Name", "rollout_percentage": 150, "tags": "x"},
+                    {"name": "fine"},
+                    7,
+                    {"name": "fine", "enabled": "yes"},
+                ]
+            }
+        )
+    )
+    with pytest.raises(CommandError) as refused:
+        run("validate", str(path))
+    lines = str(refused.value).splitlines()
+    assert [re.search(r"flags\[\d\][.\w]*", line).group() for line in lines] == [
+        "flags[0].name",
+        "flags[0].rollout_percentage",
+        "flags[0].tags",
+        "flags[2]",
+        "flags[3].enabled",
+        "flags[3]",
+    ]
+
+
+def test_history__unknown_name__refused_instead_of_printing_nothing() -> None:
+    with pytest.raises(CommandError, match="'ghost'"):
+        run("history", "ghost")

@@ -9,11 +9,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
 from flags.actors import Actor
 from flags.declared import ensure_declared_flags
 from flags.services import flag_ensure
+from llmhub.commands import Command as BaseCommand
+from llmhub.commands import Problems
 
 DEMO_FLAGS: dict[str, dict[str, Any]] = {
     "advanced_analytics": {
@@ -48,8 +50,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, password: str, force: bool, url: str, **options: Any) -> None:
+        if not password.strip():
+            raise Problems("--password must not be empty: the admin could not log in.")
         if not settings.DEBUG and not force:
-            raise CommandError("load_demo sets a known admin password; it runs only with DEBUG on.")
+            raise Problems("load_demo sets a known admin password; it runs only with DEBUG on.")
         user_model = get_user_model()
         admin, _ = user_model.objects.get_or_create(
             username="admin", defaults={"email": "admin@example.com"}
