@@ -36,6 +36,8 @@ CASES: list[tuple[list[str], int, list[str]]] = [
     (["flags", "rollout", "hub", "150"], 1, ["percentage", "0..100", "'150'"]),
     (["flags", "rollback", "hub", "abc"], 1, ["version", "'abc'"]),
     (["flags", "frobnicate"], 1, ["'frobnicate'"]),
+    (["flags", "list", "--tags", "Hub Pages"], 1, ["--tags 'Hub Pages'"]),
+    (["flags", "import", "/nonexistent/flags.json"], 1, ["/nonexistent/flags.json", "cannot read"]),
     (["tokens", "create", "--user", "ghost", "--scope", "write"], 1, ["'ghost'"]),
     (["tokens", "create", "--user", "admin", "--scope", "admin"], 1, ["--scope", "'admin'"]),
     (["tokens", "revoke", "lhk_nothere"], 1, ["'lhk_nothere'"]),

@@ -19,6 +19,7 @@ from flags.actors import Actor
 from flags.errors import FlagError, FlagValidationError
 from flags.flagfile import apply_import, export_flags, parse_flag_file, plan_import
 from flags.selectors import flag_config, flag_get, flag_history, flag_list
+from flags.validation import clean_changes
 from llmhub.commands import Command as BaseCommand
 from llmhub.commands import Problems, whole_number
 
@@ -83,6 +84,10 @@ class Command(BaseCommand):
 
     def _list(self, options: dict[str, Any]) -> None:
         tags = [tag.strip() for tag in options["tags"].split(",") if tag.strip()]
+        try:  # a tag no flag can carry is a typo, not an empty answer
+            clean_changes({"tags": tags})
+        except FlagValidationError as exc:
+            raise Problems(f"--tags {options['tags']!r}: {' '.join(exc.fields['tags'])}") from None
         for flag in flag_list(tags=tags):
             state = "on " if flag.enabled else "off"
             self.stdout.write(
