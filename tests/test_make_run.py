@@ -4,6 +4,7 @@ and the address as plain lines, not buried in JSON log lines."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +46,10 @@ def test_demo_setup__ends_with_readable_login_and_address(tmp_path: Path) -> Non
         "Admin login: http://127.0.0.1:8000/admin/  user: admin  password: llmhub-admin",
         "The hub:     http://127.0.0.1:8000/admin/llm-management/",
     ]
+
+
+def test_make_run__is_bin_demo_then_runserver() -> None:
+    """The test above runs bin/demo: it is what `make run` runs, before runserver's banner."""
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^run: demo\n\t.*manage\.py runserver 127\.0\.0\.1:8000$", makefile, re.M)
+    assert re.search(r"^demo: .*\n\t.*bin/demo$", makefile, re.M)
