@@ -48,7 +48,7 @@ class Command(BaseCommand):
         unknown = [name for name in wanted if name not in available]
         if unknown:
             raise Problems(
-                f"--only: unknown seeder(s): {', '.join(unknown)}; known: {', '.join(available)}."
+                f"Unknown seeder(s) in --only: {', '.join(unknown)}; known: {', '.join(available)}."
             )
         run = SeedRun(
             out=self.stdout,
