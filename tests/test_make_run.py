@@ -41,11 +41,13 @@ def test_demo_setup__ends_with_readable_login_and_address(tmp_path: Path) -> Non
     lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
     # The seeding's JSON log lines (one per flag change) stay quiet at the commands.
     assert not [line for line in lines if line.startswith("{")], done.stdout[-3000:]
-    assert lines[-3:] == [
+    assert lines[-4:] == [
         "LLM Hub (development): http://127.0.0.1:8000/",
         "Admin login: http://127.0.0.1:8000/admin/  user: admin  password: llmhub-admin",
         "The hub:     http://127.0.0.1:8000/admin/llm-management/",
+        "Other logins: under 'Development logins' above (seed_test_data).",
     ]
+    assert "Development logins" in done.stdout
 
 
 def test_make_run__is_bin_demo_then_runserver() -> None:

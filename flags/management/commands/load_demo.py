@@ -77,4 +77,5 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"LLM Hub (development): {url}/"))
         self.stdout.write(f"  Admin login: {url}/admin/  user: admin  password: {password}")
         self.stdout.write(f"  The hub:     {url}/admin/llm-management/")
+        self.stdout.write("  Other logins: under 'Development logins' above (seed_test_data).")
         self.stdout.write("")
