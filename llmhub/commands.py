@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from argparse import ArgumentParser, ArgumentTypeError, _SubParsersAction
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from django.core.management.base import (
@@ -76,7 +77,7 @@ class Command(BaseCommand):
             raise Problems(f"the database is unreachable: {first_line}") from None
 
 
-def whole_number(*, minimum: int = 0, maximum: int = 10_000_000) -> Any:
+def whole_number(*, minimum: int = 0, maximum: int = 10_000_000) -> Callable[[str], int]:
     """An argparse `type=`: an integer in range, refused with a message that says so."""
 
     def parse(text: str) -> int:

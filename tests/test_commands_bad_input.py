@@ -4,6 +4,7 @@ internal name (`_count`, `CommandError`)."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -100,3 +101,14 @@ def test_every_command_of_the_project_is_in_the_cases() -> None:
         if ".venv" not in path.parts and path.stem != "__init__"
     }
     assert commands == {case[0][0] for case in CASES}
+
+
+def test_database_unreachable__one_line_not_a_traceback(shell: dict[str, str]) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**shell, "DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/llmhub"}
+    done = manage(["flags", "disable", "unified_llm_hub"], env)
+    assert done.returncode != 0
+    assert done.stderr.startswith("Error: the database is unreachable: "), done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
