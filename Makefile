@@ -28,9 +28,9 @@ setup: $(STAMP)
 migrate: setup
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 
-demo: migrate
-	$(DEV_ENV) $(BIN)/python manage.py load_demo
-	$(DEV_ENV) $(BIN)/python manage.py seed_test_data
+# Migrate, seed, load the demo; ends with the admin login and the address (bin/demo).
+demo: setup
+	$(DEV_ENV) PYTHON=$(BIN)/python bin/demo
 
 run: demo
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000

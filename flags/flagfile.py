@@ -31,7 +31,8 @@ def export_flags() -> dict[str, Any]:
 
 
 def parse_flag_file(text: str) -> list[dict[str, Any]]:
-    """Parse and validate a whole document; raise FlagValidationError naming the first problem."""
+    """Parse and validate a whole document; raise FlagValidationError naming every problem
+    (keyed `flags[<index>].<field>`), so one run shows all that needs fixing."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -39,9 +40,15 @@ def parse_flag_file(text: str) -> list[dict[str, Any]]:
     if not isinstance(document, dict) or not isinstance(document.get("flags"), list):
         raise FlagValidationError({"file": ['Expected an object {"flags": [...]}.']})
     entries: list[dict[str, Any]] = []
+    problems: dict[str, list[str]] = {}
     seen: set[str] = set()
     for index, entry in enumerate(document["flags"]):
-        entries.append(_validated_entry(index, entry, seen))
+        try:
+            entries.append(_validated_entry(index, entry, seen))
+        except FlagValidationError as exc:
+            problems.update(exc.fields)
+    if problems:
+        raise FlagValidationError(problems)
     return entries
 
 
@@ -51,16 +58,26 @@ def _validated_entry(index: int, entry: object, seen: set[str]) -> dict[str, Any
         raise FlagValidationError({where: ["Each flag must be an object."]})
     config = dict(entry)
     name = config.pop("name", None)
-    try:
-        validate_name(name)
-        cleaned = clean_changes(config)
-        check_window(cleaned.get("starts_at"), cleaned.get("ends_at"))
-    except FlagValidationError as exc:
-        raise FlagValidationError({f"{where}.{k}": v for k, v in exc.fields.items()}) from None
-    if name in seen:
-        raise FlagValidationError({where: [f"Duplicate flag name {name!r}."]})
+    problems: dict[str, list[str]] = {}
+    for check in (
+        lambda: validate_name(name),
+        lambda: _check_config(config),
+    ):
+        try:
+            check()
+        except FlagValidationError as exc:
+            problems.update({f"{where}.{k}": v for k, v in exc.fields.items()})
+    if isinstance(name, str) and name in seen:
+        problems[where] = [f"Duplicate flag name {name!r}."]
+    if problems:
+        raise FlagValidationError(problems)
     seen.add(str(name))
     return {"name": name, **config}
+
+
+def _check_config(config: dict[str, Any]) -> None:
+    cleaned = clean_changes(config)
+    check_window(cleaned.get("starts_at"), cleaned.get("ends_at"))
 
 
 def plan_import(entries: list[dict[str, Any]]) -> ImportPlan:

@@ -10,7 +10,12 @@ from telemetry.recording import record_event
 
 
 def on_flag_changed(sender: Any, change: Any, **kwargs: Any) -> None:
-    """Every flag change: a `flag_change` event and a `security` event, both kept durably."""
+    """Every flag change: a `flag_change` event and a `security` event, both kept durably.
+
+    Both at INFO: a flag change is routine, audited and authorised work (a WARNING at every
+    `flags rollout` from a shell is noise that hides real warnings). WARNING stays for what is
+    security-relevant by itself: denied access and throttling (401, 403, 429 in the middleware).
+    """
     fields = {
         "flag": change.flag_name,
         "action": change.action,
@@ -25,7 +30,7 @@ def on_flag_changed(sender: Any, change: Any, **kwargs: Any) -> None:
         },
     }
     record_event("flag_change", **fields)
-    record_event("security", level=logging.WARNING, **{**fields, "action": "flag_change"})
+    record_event("security", level=logging.INFO, **{**fields, "action": "flag_change"})
 
 
 def on_request_exception(sender: Any, request: Any = None, **kwargs: Any) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import subprocess
 import sys
 from io import StringIO
@@ -126,3 +128,58 @@ def test_bad_input__one_line_on_stderr_and_nonzero_exit(tmp_path: Path) -> None:
         done = subprocess.run(base + args, cwd=ROOT, env=env, capture_output=True, text=True)
         assert done.returncode != 0
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_routine_change_from_the_shell__logs_info_never_a_warning(
+    hub, caplog: pytest.LogCaptureFixture, django_capture_on_commit_callbacks
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="telemetry.events")
+    with django_capture_on_commit_callbacks(execute=True):
+        run("rollout", "hub", "30", "--comment", "ramp up")
+    events = [r for r in caplog.records if r.name == "telemetry.events"]
+    assert {(r.getMessage(), r.levelname) for r in events} == {
+        ("flag_change", "INFO"),
+        ("security", "INFO"),
+    }
+
+
+def test_whitelist_remove__absent_user__refused_naming_them_and_nothing_changes(hub) -> None:
+    run("whitelist", "add", "hub", "amy")
+    before = FlagChange.objects.count()
+    with pytest.raises(CommandError, match="not on the whitelist: carol") as refused:
+        run("whitelist", "remove", "hub", "amy", "carol")
+    assert "amy" in str(refused.value)  # what the list holds, to spot the typo
+    assert Flag.objects.get(name="hub").whitelist_users == ["amy"]
+    assert FlagChange.objects.count() == before
+
+
+def test_validate__reports_every_problem_of_the_file_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    path.write_text(
+        json.dumps(
+            {
+                "flags": [
+                    {"name": "Bad Name", "rollout_percentage": 150, "tags": "x"},
+                    {"name": "fine"},
+                    7,
+                    {"name": "fine", "enabled": "yes"},
+                ]
+            }
+        )
+    )
+    with pytest.raises(CommandError) as refused:
+        run("validate", str(path))
+    lines = str(refused.value).splitlines()
+    assert [re.search(r"flags\[\d\][.\w]*", line).group() for line in lines] == [
+        "flags[0].name",
+        "flags[0].rollout_percentage",
+        "flags[0].tags",
+        "flags[2]",
+        "flags[3].enabled",
+        "flags[3]",
+    ]
+
+
+def test_history__unknown_name__refused_instead_of_printing_nothing() -> None:
+    with pytest.raises(CommandError, match="'ghost'"):
+        run("history", "ghost")

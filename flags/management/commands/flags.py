@@ -7,48 +7,32 @@ non-zero with one clear line and changes nothing.
 from __future__ import annotations
 
 import json
-import sys
-from argparse import ArgumentParser, ArgumentTypeError
+from argparse import ArgumentParser
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
 from flags import services
 from flags.actors import Actor
-from flags.errors import FlagError
+from flags.errors import FlagError, FlagValidationError
 from flags.flagfile import apply_import, export_flags, parse_flag_file, plan_import
 from flags.selectors import flag_config, flag_get, flag_history, flag_list
+from flags.validation import clean_changes
+from llmhub.commands import Command as BaseCommand
+from llmhub.commands import Problems, whole_number
 
 SOURCE = "command"
-
-
-class _OneLineParser(ArgumentParser):
-    """Usage mistakes print one line and exit 2, instead of a usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"Error: {self.prog}: {message}\n")
-        sys.exit(2)
-
-
-def _percentage(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ArgumentTypeError(f"must be an integer 0..100, got {text!r}") from None
+_percentage = whole_number(maximum=100)
+_version = whole_number(minimum=1, maximum=2**31 - 1)
 
 
 class Command(BaseCommand):
     help = "Manage feature flags: list, show, create, enable, disable, rollout, whitelist, ..."
 
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.error = _OneLineParser.error.__get__(parser)  # type: ignore[method-assign]
-        return parser
-
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="subcommand", required=True, parser_class=_OneLineParser)
+        sub = parser.add_subparsers(dest="subcommand", required=True)
         listing = sub.add_parser("list", help="List flags.")
         listing.add_argument("--tags", default="", help="Comma-separated; flags with any of them.")
         self._named(sub, "show", "Show one flag's configuration as JSON.")
@@ -69,9 +53,9 @@ class Command(BaseCommand):
             lst.add_argument("users", nargs="+")
             lst.add_argument("--comment", default="")
         history = self._named(sub, "history", "Show the audit trail, newest first.")
-        history.add_argument("--limit", type=int, default=20)
+        history.add_argument("--limit", type=whole_number(minimum=1, maximum=10_000), default=20)
         rollback = self._named(sub, "rollback", "Restore a recorded version as a new version.")
-        rollback.add_argument("version", type=int)
+        rollback.add_argument("version", type=_version)
         sub.add_parser("export", help="Print every flag as JSON.")
         imp = sub.add_parser("import", help="Create or update flags from a JSON file.")
         imp.add_argument("file")
@@ -84,20 +68,26 @@ class Command(BaseCommand):
         parser: ArgumentParser = sub.add_parser(command, help=text)
         parser.add_argument("name")
         parser.add_argument("--comment", default="")
-        parser.add_argument("--expected-version", type=int, default=None)
+        parser.add_argument("--expected-version", type=_version, default=None)
         return parser
 
     def handle(self, *args: Any, **options: Any) -> None:
         handler: Callable[[dict[str, Any]], None] = getattr(self, f"_{options['subcommand']}")
         try:
             handler(options)
+        except FlagValidationError as exc:
+            raise Problems(*_lines(exc)) from None
         except FlagError as exc:
-            raise CommandError(exc.message) from None
+            raise Problems(exc.message) from None
 
     # --- reads --------------------------------------------------------------------------------
 
     def _list(self, options: dict[str, Any]) -> None:
         tags = [tag.strip() for tag in options["tags"].split(",") if tag.strip()]
+        try:  # a tag no flag can carry is a typo, not an empty answer
+            clean_changes({"tags": tags})
+        except FlagValidationError as exc:
+            raise Problems(f"--tags {options['tags']!r}: {' '.join(exc.fields['tags'])}") from None
         for flag in flag_list(tags=tags):
             state = "on " if flag.enabled else "off"
             self.stdout.write(
@@ -107,12 +97,15 @@ class Command(BaseCommand):
     def _show(self, options: dict[str, Any]) -> None:
         flag = flag_get(name=options["name"])
         if flag is None:
-            raise CommandError(f"No flag named {options['name']!r}.")
+            raise Problems(f"No flag named {options['name']!r}.")
         data = {"name": flag.name, "version": flag.version, **flag_config(flag)}
         self.stdout.write(json.dumps(data, indent=2))
 
     def _history(self, options: dict[str, Any]) -> None:
-        for change in flag_history(name=options["name"])[: options["limit"]]:
+        changes = list(flag_history(name=options["name"])[: options["limit"]])
+        if not changes:  # a deleted flag keeps its history: only a name never used has none
+            raise Problems(f"No flag named {options['name']!r} and no history under that name.")
+        for change in changes:
             changed = ", ".join(change.changed_fields()) or "-"
             self.stdout.write(
                 f"v{change.version:<4} {change.created_at:%Y-%m-%d %H:%M:%S} {change.action:8} "
@@ -179,11 +172,28 @@ class Command(BaseCommand):
 
     def _lists(self, options: dict[str, Any], listname: str) -> None:
         key = f"{listname}_{options['operation']}"
+        if options["operation"] == "remove":
+            self._refuse_absent(options["name"], listname, options["users"])
         flag = services.flag_edit_lists(
             **self._common(options, listname), **{key: options["users"]}
         )
         users = flag.whitelist_users if listname == "whitelist" else flag.blacklist_users
         self._done(flag, f"{listname} now {', '.join(users) or '(empty)'}")
+
+    @staticmethod
+    def _refuse_absent(name: str, listname: str, users: list[str]) -> None:
+        """Removing someone who is not there is a typo more often than not: say so, change
+        nothing (the services would quietly record nothing)."""
+        flag = flag_get(name=name)
+        if flag is None:
+            raise Problems(f"No flag named {name!r}.")
+        current = flag.whitelist_users if listname == "whitelist" else flag.blacklist_users
+        absent = [user for user in users if user not in current]
+        if absent:
+            raise Problems(
+                f"{name}: not on the {listname}: {', '.join(absent)} "
+                f"(the {listname} holds: {', '.join(current) or 'nobody'}); nothing changed."
+            )
 
     def _whitelist(self, options: dict[str, Any]) -> None:
         self._lists(options, "whitelist")
@@ -197,8 +207,11 @@ class Command(BaseCommand):
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"Cannot read {path}: {exc}") from None
-        return parse_flag_file(text)
+            raise Problems(f"{path}: cannot read it: {exc}") from None
+        try:
+            return parse_flag_file(text)
+        except FlagValidationError as exc:
+            raise Problems(*_lines(exc, prefix=f"{path}: ")) from None
 
     def _validate(self, options: dict[str, Any]) -> None:
         entries = self._read(options["file"])
@@ -215,3 +228,8 @@ class Command(BaseCommand):
         self.stdout.write(f"{prefix} create: {', '.join(plan.create) or '-'}")
         self.stdout.write(f"{prefix} update: {', '.join(plan.update) or '-'}")
         self.stdout.write(f"Unchanged: {', '.join(plan.unchanged) or '-'}")
+
+
+def _lines(error: FlagValidationError, prefix: str = "") -> list[str]:
+    """One line per problem: `<where>: <what is expected>`."""
+    return [f"{prefix}{where}: {' '.join(messages)}" for where, messages in error.fields.items()]

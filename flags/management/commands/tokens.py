@@ -10,10 +10,19 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
 
 from flags.api.token_services import token_create, token_list, token_revoke
 from flags.tokens import ApiToken
+from llmhub.commands import ArgumentTypeError, Problems
+from llmhub.commands import Command as BaseCommand
+
+LABEL_MAX = ApiToken._meta.get_field("label").max_length or 100
+
+
+def _label(text: str) -> str:
+    if len(text) > LABEL_MAX or "\x00" in text:
+        raise ArgumentTypeError(f"at most {LABEL_MAX} characters, got {len(text)}")
+    return text.strip()
 
 
 class Command(BaseCommand):
@@ -24,7 +33,7 @@ class Command(BaseCommand):
         create = actions.add_parser("create", help="Create a token and print it once.")
         create.add_argument("--user", required=True, help="Username the token acts as.")
         create.add_argument("--scope", required=True, choices=ApiToken.Scope.values)
-        create.add_argument("--label", default="", help="What uses it (default: cli).")
+        create.add_argument("--label", type=_label, default="", help="What uses it (default: cli).")
         actions.add_parser("list", help="List tokens (prefix only, never the secret).")
         revoke = actions.add_parser("revoke", help="Revoke a token by its prefix or id.")
         revoke.add_argument("token", help="The prefix (lhk_xxxxxxxx) or numeric id.")
@@ -42,7 +51,7 @@ class Command(BaseCommand):
         try:
             token, raw = token_create(username=username, scope=scope, label=label)
         except get_user_model().DoesNotExist:
-            raise CommandError(f"No user named {username!r}.") from None
+            raise Problems(f"No user named {username!r} (--user).") from None
         self.stderr.write(
             f"Created {scope} token {token.prefix} ({label}) for {username}. "
             "Copy it now; it is not stored and will not be shown again:"
@@ -59,12 +68,15 @@ class Command(BaseCommand):
             )
 
     def _revoke(self, ident: str) -> None:
-        tokens = token_list().filter(prefix=ident) if not ident.isdigit() else None
-        if tokens is None:
-            tokens = token_list().filter(pk=int(ident))
-        found = list(tokens)
+        # An id beyond a database integer matches nothing (PostgreSQL would refuse the query).
+        by_id = ident.isascii() and ident.isdigit() and int(ident) < 2**63
+        found = list(
+            token_list().filter(pk=int(ident)) if by_id else token_list().filter(prefix=ident)
+        )
         if not found:
-            raise CommandError(f"No token {ident!r}.")
+            raise Problems(
+                f"No token {ident!r}: give its prefix (lhk_...) or its id, as `tokens list` shows."
+            )
         for token in found:
             done = token_revoke(token=token)
             self.stdout.write(f"{token.prefix}: {'revoked' if done else 'already revoked'}")

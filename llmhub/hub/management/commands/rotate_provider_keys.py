@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
-
+from llmhub.commands import Command as BaseCommand
+from llmhub.commands import Problems
 from llmhub.hub.crypto import SecretUnreadable, uses_derived_key
 from llmhub.hub.services import provider_keys_reencrypt
 
@@ -27,5 +27,5 @@ class Command(BaseCommand):
         try:
             count = provider_keys_reencrypt()
         except SecretUnreadable as exc:
-            raise CommandError(f"{exc} Nothing was changed.") from None
+            raise Problems(f"{exc} Nothing was changed.") from None
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted {count} provider key(s)."))

@@ -12,16 +12,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
+from llmhub.commands import Command as BaseCommand
+from llmhub.commands import Problems, whole_number
 from llmhub.hub.seed import Tally, resolve, seeders
 from llmhub.hub.seed.run import DEFAULT_EVENTS, DEFAULT_USERS, SeedRun
 
-
-def _count(raw: str) -> int:
-    if not raw.isdigit() or int(raw) > 10_000_000:
-        raise ValueError(raw)  # argparse turns this into "invalid _count value"
-    return int(raw)
+_count = whole_number(maximum=10_000_000)
 
 
 class Command(BaseCommand):
@@ -49,8 +47,8 @@ class Command(BaseCommand):
         wanted = [name.strip() for name in only.split(",") if name.strip()] or list(available)
         unknown = [name for name in wanted if name not in available]
         if unknown:
-            raise CommandError(
-                f"Unknown seeder(s): {', '.join(unknown)}. Known: {', '.join(available)}."
+            raise Problems(
+                f"Unknown seeder(s) in --only: {', '.join(unknown)}; known: {', '.join(available)}."
             )
         run = SeedRun(
             out=self.stdout,
@@ -64,7 +62,7 @@ class Command(BaseCommand):
             try:
                 result = resolve(available[name])(run)
             except ImportError as exc:
-                raise CommandError(
+                raise Problems(
                     f"Seeder {name!r} needs the development requirements "
                     f"(requirements-dev.txt): {exc}"
                 ) from None

@@ -11,9 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 from django.db import connections
 
+from llmhub.commands import Command as BaseCommand
+from llmhub.commands import Problems
 from llmhub.ops.testdb import StepFailed, is_test_name, masked_url, recreate, row_count_problems
 
 
@@ -40,7 +42,7 @@ class Command(BaseCommand):
             try:
                 step()
             except (StepFailed, Exception) as exc:  # noqa: BLE001 - report any failure by step
-                raise CommandError(f"step {number} ({title}) failed: {exc}") from None
+                raise Problems(f"step {number} ({title}) failed: {_first_line(exc)}") from None
         self.stdout.write(self.style.SUCCESS(f"Test database ready: {masked_url(params)}"))
 
     @staticmethod
@@ -61,3 +63,8 @@ class Command(BaseCommand):
         problems = row_count_problems()
         if problems:
             raise StepFailed("; ".join(problems))
+
+
+def _first_line(exc: BaseException) -> str:
+    """A driver's message can run to several lines (hints, context): the first says what."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
