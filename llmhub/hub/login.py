@@ -13,7 +13,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 
 NO_ACCESS_MESSAGE = (
     "This account has no access to the hub or the admin; ask an administrator to give it "
-    "staff status and the hub's permissions."
+    "staff status and the hub permissions."
 )
 
 

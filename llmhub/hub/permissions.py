@@ -77,9 +77,11 @@ def may_see_telemetry_dashboard(user: Any) -> bool:
 
 
 def hub_users_group_ensure() -> Group:
-    """The "hub users" group with every permission the hub uses (added if missing)."""
-    group, _ = Group.objects.get_or_create(name=HUB_USERS_GROUP)
-    group.permissions.add(*permission_objects(HUB_USER_PERMISSIONS))
+    """The "hub users" group; made with every permission the hub uses. A group that exists
+    is left as it is (an admin may have narrowed it)."""
+    group, created = Group.objects.get_or_create(name=HUB_USERS_GROUP)
+    if created:
+        group.permissions.add(*permission_objects(HUB_USER_PERMISSIONS))
     return group
 
 
