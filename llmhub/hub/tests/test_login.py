@@ -82,4 +82,4 @@ def test_seeded_demo_users__log_in_and_split_by_the_rollout() -> None:
     }
     assert served == expected
     assert set(served.values()) == {"hub", "old"}  # a real population: both cohorts
-    assert "hub users" in run.out.getvalue()  # type: ignore[attr-defined]
+    assert "hub users" in run.out.getvalue()
