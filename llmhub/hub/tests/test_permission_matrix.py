@@ -12,6 +12,7 @@ changes nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from urllib.parse import quote
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
+from django.urls import reverse
 
 from flags.api.token_services import token_create
 from flags.testutils import override_flag
@@ -404,3 +406,12 @@ def test_access_api__token__needs_its_users_view_permission(world: World) -> Non
 def test_permission_table__names_real_permissions() -> None:
     assert len(permission_objects(HUB_USER_PERMISSIONS)) == len(set(HUB_USER_PERMISSIONS))
     assert Permission.objects.filter(codename="add_providerkey").exists()
+
+
+@pytest.mark.parametrize("role", sorted(VIEWERS))
+def test_dashboard_link__shown_to_who_may_open_it(world: World, role: str) -> None:
+    html = render(world.clients[role], HUB, True)
+    match = re.search(r'<a href="([^"]+)" id="telemetry-dashboard-link"', html)
+    assert match, "no link to the telemetry dashboard"
+    assert match.group(1) == reverse("telemetry:dashboard")
+    assert world.clients[role].get(match.group(1)).status_code == 200
