@@ -187,8 +187,9 @@ def test_page(world: World, page: Page, role: str) -> None:
         assert (response.status_code, response["Location"]) == (302, login_redirect(url))
     elif role not in VIEWERS:
         assert response.status_code == 403
-        assert "no access" in response.content.decode()
-        assert shown_forms(response.content.decode(), url) == set()
+        html = response.content.decode()
+        assert "no access" in html and shown_forms(html, url) == set()
+        assert "data-telemetry-url" not in html  # no page-load beacons from a refusal
     else:
         html = response.content.decode()
         assert response.status_code == 200
