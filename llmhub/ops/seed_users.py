@@ -110,6 +110,6 @@ def _report_logins(run: SeedRun, *, created: set[str], wanted: list[SeedUser]) -
     if regular:
         run.say(f"  {regular[0]}..{regular[-1]} (new ones): {REGULAR_PASSWORD}")
     run.say(
-        f'  staff, tester and the userNNN are staff in the group "{HUB_USERS_GROUP}": '
-        "each may use the hub; the unified_llm_hub rollout decides who gets the new one"
+        f'  all but admin: staff in group "{HUB_USERS_GROUP}"; the rollout decides who '
+        "gets the new hub"
     )
