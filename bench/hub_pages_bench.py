@@ -43,6 +43,7 @@ from django.test import Client  # noqa: E402
 
 from flags.testutils import override_flag  # noqa: E402
 from llmhub.hub.access import decide_access  # noqa: E402
+from llmhub.hub.permissions import hub_users_group_ensure  # noqa: E402
 from llmhub.hub.selectors import access_rules, check_access, tier_get  # noqa: E402
 
 PAGES = [
@@ -65,6 +66,7 @@ def setup() -> Client:
     call_command("migrate", verbosity=0)
     call_command("seed_test_data", stdout=open(os.devnull, "w"))  # noqa: SIM115
     user = get_user_model().objects.create_user("bench", password="x", is_staff=True)
+    user.groups.add(hub_users_group_ensure())  # the hub's pages need its permissions
     client = Client()
     client.force_login(user)
     return client

@@ -1,4 +1,8 @@
-"""Seeded users: an admin, a staff member, a whitelisted tester and `--users` regular users.
+"""Seeded users: an admin, a staff member, a whitelisted tester and `--users` demo users.
+
+Everyone but the admin is staff in the "hub users" group (every permission the hub uses), so
+each may open the hub and the old pages, and the `unified_llm_hub` rollout splits a real
+population: some demo users get the new hub, the others the old pages.
 
 Known development passwords are set (and printed) only when DEBUG is on; otherwise the users get
 unusable passwords (set one with `manage.py changepassword`), so a seeded database outside
@@ -16,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from llmhub.hub.permissions import HUB_USERS_GROUP, hub_users_group_ensure
 from llmhub.hub.seed.run import SeedRun, Tally
 
 BATCH = 500
@@ -25,17 +30,18 @@ BATCH = 500
 class SeedUser:
     username: str
     dev_password: str
-    is_staff: bool = False
+    is_staff: bool = True  # the hub's pages, like admin, are for staff
     is_superuser: bool = False
+    hub_user: bool = True  # in the "hub users" group
 
 
 NAMED_USERS = [
     # The admin's password is load_demo's, so `make run` gives one login whichever ran first.
-    SeedUser("admin", "llmhub-admin", is_staff=True, is_superuser=True),
-    SeedUser("staff", "llmhub-staff", is_staff=True),
-    # Staff, since the hub's pages are staff-only; whitelisted on unified_llm_hub by the flags
-    # seeder, so the tester sees the new hub while the rollout is still at a few percent.
-    SeedUser("tester", "llmhub-tester", is_staff=True),
+    SeedUser("admin", "llmhub-admin", is_superuser=True, hub_user=False),
+    SeedUser("staff", "llmhub-staff"),
+    # Whitelisted on unified_llm_hub by the flags seeder, so the tester sees the new hub while
+    # the rollout is still at a few percent.
+    SeedUser("tester", "llmhub-tester"),
 ]
 REGULAR_PASSWORD = "llmhub-user"
 
@@ -59,10 +65,20 @@ def seed_users(run: SeedRun) -> list[Tally]:
             batch = users[start : start + BATCH]
             user_model.objects.bulk_create(batch, batch_size=BATCH)
             progress.advance(len(batch))
+        _join_hub_users([u.username for u in missing if u.hub_user])
     if users:
         progress.finish()
     _report_logins(run, created={u.username for u in missing}, wanted=wanted)
     return [Tally("users", len(missing), len(existing))]
+
+
+def _join_hub_users(usernames: list[str]) -> None:
+    """Put the new users in the "hub users" group (users that existed are left as they are)."""
+    group = hub_users_group_ensure()
+    ids = get_user_model().objects.filter(username__in=usernames).values_list("pk", flat=True)
+    membership = group.user_set.through
+    rows = [membership(group_id=group.pk, user_id=user_id) for user_id in ids]
+    membership.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
 
 
 def _password_hashes(passwords: set[str]) -> dict[str, str]:
@@ -93,3 +109,7 @@ def _report_logins(run: SeedRun, *, created: set[str], wanted: list[SeedUser]) -
     regular = [u.username for u in wanted[len(NAMED_USERS) :] if u.username in created]
     if regular:
         run.say(f"  {regular[0]}..{regular[-1]} (new ones): {REGULAR_PASSWORD}")
+    run.say(
+        f'  all but admin: staff in group "{HUB_USERS_GROUP}"; the rollout decides who '
+        "gets the new hub"
+    )

@@ -8,6 +8,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from llmhub.hub.models import LLMModel, Provider, ProviderKey, Tier, TierRule
+from llmhub.hub.permissions import hub_users_group_ensure
 
 PASSWORD = "pw-for-tests"
 
@@ -16,11 +17,18 @@ class StaffUserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"staff{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
     is_staff = True
     password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def hub_access(self, create: bool, extracted: bool | None, **kwargs: object) -> None:
+        """In the "hub users" group unless `hub_access=False` (staff with no permissions)."""
+        if create and extracted is not False:
+            self.groups.add(hub_users_group_ensure())  # type: ignore[attr-defined]
 
 
 class ProviderFactory(factory.django.DjangoModelFactory):

@@ -33,10 +33,12 @@ def html(response: HttpResponse) -> str:
 
 
 @pytest.mark.parametrize("url", [HUB, f"{HUB}keys/", f"{HUB}old/providers/"])
-def test_pages__anonymous_or_not_staff__are_sent_to_log_in(client: Client, url: str) -> None:
+def test_pages__anonymous_to_log_in__not_staff_refused(client: Client, url: str) -> None:
     assert client.get(url)["Location"].startswith("/admin/login/")
     client.force_login(StaffUserFactory.create(username="bob", is_staff=False))
-    assert client.get(url)["Location"].startswith("/admin/login/")
+    response = client.get(url)
+    assert response.status_code == 403
+    assert "no access to the hub" in html(response)
 
 
 def test_site_root__leads_to_the_hub_through_the_login_form(client: Client) -> None:

@@ -1,7 +1,8 @@
 """`GET /api/v1/hub/access?tier=...&model=...`: may this tier use this model?
 
-Authentication, permissions and the error shape are the project's DRF defaults
-(llmhub/settings/api.py); this view only parses, asks `check_access` and serializes.
+Authentication and the error shape are the project's DRF defaults (llmhub/settings/api.py);
+the caller also needs the permission to view tier rules (`hub.view_tierrule`, a token through
+its user), else 403. This view only parses, asks `check_access` and serializes.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +20,7 @@ from rest_framework.views import APIView
 from llmhub.hub import tracking
 from llmhub.hub.access import AccessDecision
 from llmhub.hub.errors import TierNotFound
+from llmhub.hub.permissions import ACCESS_API_PERMISSION
 from llmhub.hub.selectors import check_access, tier_list
 
 
@@ -48,8 +51,25 @@ class AccessDecisionSerializer(serializers.Serializer):
     )
 
 
+class CanViewTierRules(BasePermission):
+    """A session user or an API token's user holding `hub.view_tierrule` (as in admin)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        auth_has_perm = getattr(request.auth, "has_perm", None)  # an API token's identity
+        allowed = (
+            auth_has_perm(ACCESS_API_PERMISSION)
+            if callable(auth_has_perm)
+            else request.user.has_perm(ACCESS_API_PERMISSION)
+        )
+        if not allowed:
+            raise PermissionDenied(f"Your account lacks the permission {ACCESS_API_PERMISSION}.")
+        return True
+
+
 class AccessCheckView(APIView):
-    """Any authenticated caller (session or API token; the project's DRF defaults)."""
+    """Any authenticated caller (session or API token) allowed to view tier rules."""
+
+    permission_classes = [IsAuthenticated, CanViewTierRules]
 
     @extend_schema(
         operation_id="hub_access_check",

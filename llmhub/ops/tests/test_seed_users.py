@@ -6,8 +6,10 @@ import io
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.models import Group
 from django.test import override_settings
 
+from llmhub.hub.permissions import HUB_USER_PERMISSIONS, HUB_USERS_GROUP
 from llmhub.hub.seed.run import SeedRun
 from llmhub.ops.seed_users import NAMED_USERS, REGULAR_PASSWORD, seed_users
 
@@ -62,3 +64,20 @@ def test_seed_users__twice_and_scaled__only_adds_the_missing() -> None:
     assert run_seed(users=5)[1] == (0, 8)
     assert run_seed(users=40)[1] == (35, 8)
     assert User.objects.filter(username__startswith="user").count() == 40
+
+
+def test_seed_users__everyone_but_admin__is_staff_in_hub_users_with_the_hub_permissions() -> None:
+    run_seed(users=3)
+    for username in ["staff", "tester", "user001", "user003"]:
+        user = User.objects.get(username=username)
+        assert user.is_staff and not user.is_superuser
+        assert list(user.groups.values_list("name", flat=True)) == [HUB_USERS_GROUP]
+        assert all(user.has_perm(perm) for perm in HUB_USER_PERMISSIONS), username
+    assert not User.objects.get(username="admin").groups.exists()
+
+
+def test_seed_users__hub_users_group_edited_by_an_admin__is_left_as_it_is() -> None:
+    Group.objects.create(name=HUB_USERS_GROUP)  # an admin emptied it
+    run_seed(users=1)
+    assert not Group.objects.get(name=HUB_USERS_GROUP).permissions.exists()
+    assert User.objects.get(username="user001").groups.get().name == HUB_USERS_GROUP
