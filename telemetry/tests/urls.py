@@ -24,5 +24,7 @@ urlpatterns = [
     path("ofrep/v1/evaluate/flags", answer(200)),
     path("pages/crash", crash),
     path("pages/plain", answer(200)),
+    path("pages/unavailable", answer(503)),
+    path("api/test/unavailable", answer(503)),
     path("", include("telemetry.urls")),
 ]
