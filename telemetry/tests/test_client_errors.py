@@ -117,3 +117,23 @@ def test_unknown_api_path__404__is_counted_once_by_its_api_call(
     buffer.flush()
     assert list(Event.objects.values_list("event_type", "status")) == [("api_call", 404)]
     assert _server_trouble(caplog) == []
+
+
+@override_flag("unified_llm_hub", active=True)
+def test_dashboard__client_errors_apart_from_server_errors_per_cohort(superuser: Client) -> None:
+    # given a visitor of the new hub who views a tab and deletes a key that is gone (400)
+    assert superuser.get(f"{HUB}keys/").status_code == 200
+    superuser.post(f"{HUB}keys/", {"action": "key_delete", "key": "987654"})
+    buffer.flush()
+    # when the dashboard is read (no aggregation in between)
+    new_hub = superuser.get("/telemetry/data.json?days=1").json()["cohorts"]["new_hub"]
+    page = superuser.get("/telemetry/?days=1").content.decode()
+    # then the 400 is a client error of the new hub, and its server error rate stays 0
+    assert (new_hub["client_errors"], new_hub["errors"], new_hub["error_rate"]) == ([1], [0], [0.0])
+    assert "Server error rate per cohort" in page and "Client errors (4xx) per cohort" in page
+
+
+def test_admin_index__links_the_dashboard(superuser: Client) -> None:
+    index = superuser.get("/admin/").content.decode()
+    assert 'href="/telemetry/"' in index and "Telemetry dashboard" in index
+    assert superuser.get("/telemetry/").status_code == 200
