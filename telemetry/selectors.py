@@ -108,13 +108,13 @@ def _tail_rows(since: datetime, until: datetime) -> list[dict[str, Any]]:
     return rows
 
 
-def day_figures(period: Period) -> list[dict[str, Any]]:
+def day_figures(period: Period, frontier: Frontier | None = None) -> list[dict[str, Any]]:
     """Per day, event type, page and cohort: count, server errors and client errors.
 
     Closed buckets come from the summaries, the still-open tail from raw events, so what a
     visitor just did shows at once, with or without a scheduler running the aggregation.
     """
-    frontier = aggregation_frontier()
+    frontier = frontier or aggregation_frontier()
     keys = ("day", "event_type", "page", "cohort")
     stored = (
         summary_rows(period, frontier)
@@ -272,8 +272,9 @@ def api_endpoints(
 def dashboard_data(period: Period) -> dict[str, Any]:
     """Everything the dashboard shows, as plain JSON-ready data. `raw_since`: from when on
     the figures were read from raw events (the tail not aggregated yet)."""
-    figures = day_figures(period)
-    since = tail_since(period, aggregation_frontier())
+    frontier = aggregation_frontier()  # read once: the state may move while the page is read
+    figures = day_figures(period, frontier)
+    since = tail_since(period, frontier)
     return {
         "period": {
             "since": period.first_day.isoformat(),

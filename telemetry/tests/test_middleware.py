@@ -148,6 +148,14 @@ def test_error__page_answered_503__is_a_server_error_without_a_traceback(
     assert line.levelno == logging.ERROR and not line.exc_info
 
 
+def test_error__exception_outside_the_view__one_error_event(settings: Any) -> None:
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "telemetry.tests.urls.CrashingMiddleware"]
+    response = Client(raise_request_exception=False).get("/pages/plain")
+    assert response.status_code == 500
+    event = Event.objects.get(event_type="error")  # the receiver's; the middleware adds none
+    assert event.properties == {"error_class": "RuntimeError", "unhandled": True}
+
+
 def test_error__api_answered_503__is_counted_once_by_its_api_call() -> None:
     assert Client().get("/api/test/unavailable").status_code == 503
     buffer.flush()
