@@ -1,4 +1,9 @@
-"""First in MIDDLEWARE: request ids, api_call timings, error and security events, metrics.
+"""First in MIDDLEWARE: request ids, api_call timings, error, client error and security events,
+metrics.
+
+A server error is a 5xx answer (an unhandled exception is answered 500); a 4xx is the
+client's error and is never recorded as an `error` event: it would inflate the error rate
+the rollout is judged by.
 
 Per request it costs a few microseconds plus, only when the request recorded events someone
 asked us to keep, one bulk insert before the response leaves.
@@ -11,8 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import SuspiciousOperation
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 
 from telemetry import buffer, metrics
 from telemetry.context import RequestContext, current, request_id_from
@@ -22,6 +28,14 @@ logger = logging.getLogger("telemetry.middleware")
 
 API_PREFIXES = ("/api/", "/ofrep/")
 SECURITY_STATUSES = {401: "unauthorized", 403: "forbidden", 429: "throttled"}
+# What Django's exception handling answers with a 4xx (django.core.handlers.exception).
+CLIENT_EXCEPTIONS = (
+    Http404,
+    PermissionDenied,
+    BadRequest,
+    SuspiciousOperation,
+    MultiPartParserError,
+)
 
 
 def route_of(request: HttpRequest) -> str:
@@ -62,7 +76,10 @@ class TelemetryMiddleware:
         route = route_of(request)
         status = response.status_code
         metrics.observe_request(route, request.method or "", status, seconds)
-        if status in SECURITY_STATUSES:
+        api = request.path.startswith(API_PREFIXES)
+        if status >= 500:
+            _record_server_error(request, route, status, api=api)
+        elif status in SECURITY_STATUSES:
             record_event(
                 "security",
                 level=logging.WARNING,
@@ -73,7 +90,9 @@ class TelemetryMiddleware:
                 page=route,
                 properties={"remote_addr": request.META.get("REMOTE_ADDR", "")},
             )
-        if request.path.startswith(API_PREFIXES):
+        elif status >= 400 and not api:  # an API request's api_call carries its status
+            _record_client_error(request, route, status)
+        if api:
             try:
                 record_api_call(
                     page=route,
@@ -86,30 +105,74 @@ class TelemetryMiddleware:
                 logger.exception("api_call event could not be recorded")
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        """A view raised: log it with its traceback, store an error event, answer without one.
+        """A view raised. Django answers the exceptions that mean bad input (404, 403, 400)
+        itself; those are client errors, counted as such when the response is ready (`_after`).
 
-        API clients get the project's JSON error shape with the request id to quote. A
-        `SuspiciousOperation` (bad input: too many fields, a disallowed host) is not a server
-        error: Django answers it with 400 (handler400) and logs it to django.security.
+        Any other exception is a server error: kept here and recorded once the response is
+        known, with its traceback in the log line and none in the response. API clients get
+        the project's JSON error shape with the request id to quote.
         """
-        if isinstance(exception, SuspiciousOperation):
+        if isinstance(exception, CLIENT_EXCEPTIONS):
+            request._telemetry_client_error = type(exception).__name__  # type: ignore[attr-defined]
             return None
-        ctx = current.get()
+        request._telemetry_exception = exception  # type: ignore[attr-defined]
+        # Tells the got_request_exception receiver that this one is recorded here.
         request._telemetry_error_recorded = True  # type: ignore[attr-defined]
-        record_event(
-            "error",
-            level=logging.ERROR,
-            exc_info=(type(exception), exception, exception.__traceback__),
-            user_id=user_id_of(getattr(request, "user", None)),
-            path=request.path,
-            method=request.method,
-            status=500,
-            page=route_of(request),
-            properties={"error_class": type(exception).__name__, "unhandled": True},
-        )
         if not request.path.startswith(API_PREFIXES):
             return None
+        ctx = current.get()
         return _server_error(ctx.request_id if ctx else "")
+
+
+def _record_server_error(request: HttpRequest, route: str, status: int, *, api: bool) -> None:
+    """One `error` event per request answered 5xx: an unhandled exception (with its
+    traceback) or a 5xx response (a database outage's 503, say).
+
+    Not again when the request already holds one (the got_request_exception receiver's, for
+    an exception raised outside the view, or the view's own), and not for a plain 5xx API
+    response: its api_call event already counts it.
+    """
+    exception: BaseException | None = getattr(request, "_telemetry_exception", None)
+    ctx = current.get()
+    already = ctx is not None and any(row["event_type"] == "error" for row in ctx.pending)
+    if already or (exception is None and api):
+        return
+    properties: dict[str, Any] = {"unhandled": exception is not None}
+    if exception is not None:
+        properties["error_class"] = type(exception).__name__
+    record_event(
+        "error",
+        level=logging.ERROR,
+        exc_info=(type(exception), exception, exception.__traceback__) if exception else None,
+        user_id=user_id_of(getattr(request, "user", None)),
+        path=request.path,
+        method=request.method,
+        status=status,
+        page=route,
+        properties=properties,
+    )
+
+
+def _record_client_error(request: HttpRequest, route: str, status: int) -> None:
+    """A page answered 4xx (a missing tab or key, a bad form): counted as a client error,
+    never as a server error. Automatic and possibly frequent (a scanner's 404s), so it goes
+    to the process buffer like api_call, not into the request's commit."""
+    properties: dict[str, Any] = {}
+    reason = getattr(request, "_telemetry_client_error", None)
+    if reason is not None:
+        properties["error_class"] = reason
+    record_event(
+        "warning",
+        level=logging.WARNING,
+        deferred=True,
+        action="client_error",
+        user_id=user_id_of(getattr(request, "user", None)),
+        path=request.path,
+        method=request.method,
+        status=status,
+        page=route,
+        properties=properties,
+    )
 
 
 def _server_error(request_id: str) -> HttpResponse:

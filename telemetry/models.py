@@ -77,7 +77,12 @@ class EventSummary(models.Model):
     cohort = models.CharField(max_length=50, blank=True, default="")
     count = models.PositiveIntegerField()
     users = models.PositiveIntegerField(help_text="Distinct user ids in the bucket.")
-    errors = models.PositiveIntegerField(help_text="Error events and responses with status >= 500.")
+    errors = models.PositiveIntegerField(
+        help_text="Server errors: error events and responses with status >= 500."
+    )
+    client_errors = models.PositiveIntegerField(
+        default=0, help_text="Client errors: responses with status 400-499."
+    )
     p50_ms = models.FloatField(null=True, blank=True)
     p95_ms = models.FloatField(null=True, blank=True)
     max_ms = models.FloatField(null=True, blank=True)

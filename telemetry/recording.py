@@ -206,9 +206,18 @@ def record_api_call(*, page: str, path: str, method: str, status: int, seconds: 
 
 
 def record_event(
-    event_type: str, *, level: int = logging.INFO, exc_info: Any = None, **fields: Any
+    event_type: str,
+    *,
+    level: int = logging.INFO,
+    exc_info: Any = None,
+    deferred: bool = False,
+    **fields: Any,
 ) -> None:
-    """Log and store one event. Never raises: telemetry must not break what it watches."""
+    """Log and store one event. Never raises: telemetry must not break what it watches.
+
+    `deferred`: an automatic figure nobody waits for, written by the process buffer in the
+    background (as DEFERRED_TYPES are) instead of with the request's commit.
+    """
     try:
         if "properties" in fields:
             fields["properties"] = jsonable(fields["properties"])
@@ -217,4 +226,7 @@ def record_event(
         logger.exception("telemetry event could not be built", extra={"event_type": event_type})
         return
     log_row(row, level=level, exc_info=exc_info)
-    buffer.add(row)
+    if deferred:
+        buffer.process_buffer.add(row)
+    else:
+        buffer.add(row)

@@ -1,5 +1,6 @@
 """`seed_test_data`'s telemetry: fourteen days of events and flag evaluation counts, stored in
-bulk batches and then aggregated with the telemetry service, so the dashboard shows them at once.
+bulk batches and then aggregated with the telemetry service (the fill state moved to now), so
+the dashboard shows them at once.
 
 Deterministic and idempotent (see telemetry.seed_events): a rerun stores nothing new.
 """
@@ -14,8 +15,8 @@ from typing import Any, TypeVar, cast
 from django.db import transaction
 
 from llmhub.hub.seed.run import TELEMETRY_DAYS, SeedRun, Tally
-from telemetry.aggregation.services import summaries_rebuild
-from telemetry.models import EventSummary, FlagEvaluationCount
+from telemetry.aggregation.services import summaries_aggregate_closed, summaries_rebuild
+from telemetry.models import AggregationState, EventSummary, FlagEvaluationCount
 from telemetry.seed_events import day_events, new_hub_share, seed_days
 from telemetry.services import INSERT_BATCH, events_store
 
@@ -42,9 +43,22 @@ def seed_telemetry(run: SeedRun) -> list[Tally]:
     events = _store_events(run, days=days, per_day=per_day, cutoff=cutoff)
     counts = _store_flag_counts(list(_flag_count_rows(days, per_day=per_day, cutoff=cutoff)))
     before = EventSummary.objects.filter(bucket_start__gte=since).count()
-    summaries_rebuild(since=since, until=cutoff)
+    _aggregate(since=since, cutoff=cutoff, now=run.now)
     after = EventSummary.objects.filter(bucket_start__gte=since).count()
     return [events, counts, Tally("event summaries", after - before, before)]
+
+
+def _aggregate(*, since: datetime, cutoff: datetime, now: datetime) -> None:
+    """Summaries of the seeded days, and the fill state moved to now, so the dashboard reads
+    summaries up to now and raw events only after (telemetry.selectors).
+
+    Seeded events are stamped as received when they occurred: once a fill state exists, the
+    regular run's scan of what was received since would miss them, so their range is
+    rebuilt first. Before any run, the regular run aggregates everything anyway.
+    """
+    if AggregationState.objects.filter(received_until__isnull=False).exists():
+        summaries_rebuild(since=since, until=cutoff)
+    summaries_aggregate_closed(now=now)
 
 
 def _store_events(run: SeedRun, *, days: list[date], per_day: int, cutoff: datetime) -> Tally:

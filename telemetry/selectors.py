@@ -1,15 +1,18 @@
 """Reads behind the dashboard: one period, every figure the rollout decision needs.
 
-Additive figures (views, errors, API calls) come from the summaries: hour rows where the hour
-aggregation has reached, minute rows after that. Distinct users and the p95 latency of a whole
-day are not additive across summary rows, so those two are read from raw events (page views
-and timings of human-scale volume, kept TELEMETRY_RETENTION_DAYS).
+Additive figures (views, server and client errors, API calls) come from the summaries of
+closed buckets (hour rows where the hour aggregation has reached, minute rows after that)
+and, for the tail the aggregation has not reached yet, from raw events through the same SQL.
+Distinct users and the p95 latency of a whole day are not additive across summary rows, so
+those two are read from raw events (page views and timings of human-scale volume, kept
+TELEMETRY_RETENTION_DAYS).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -19,10 +22,12 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from telemetry.aggregation.sql import BUCKETS, SUMMARY_COLUMNS, Dialect
 from telemetry.models import AggregationState, Event, EventSummary, FlagEvaluationCount
 from telemetry.period import Period
 
 COHORTS = ("new_hub", "old_pages")
+MINUTE, HOUR = BUCKETS
 # Whose durations make the latency figure: page loads reported by pages, and API calls.
 LATENCY_TYPES = ("performance", "page_view", "api_call")
 
@@ -42,39 +47,113 @@ def aggregated_until() -> dict[str, datetime | None]:
     return dict(AggregationState.objects.values_list("bucket_size", "received_until"))
 
 
-def summary_rows(period: Period) -> QuerySet[EventSummary]:
-    """Summary rows covering the period once each: hours, then minutes past the last hour."""
-    hour_until = aggregated_until().get("hour")
-    horizon = period.since
-    if hour_until is not None:
-        horizon = max(
-            period.since, min(period.until, hour_until.replace(minute=0, second=0, microsecond=0))
-        )
+@dataclass(frozen=True)
+class Frontier:
+    """Where stored summaries end: hour rows before `hours_until`, minute rows from there to
+    `minutes_until`; events from `minutes_until` on (the still-open tail) are read raw.
+
+    Both are bucket starts at or before the fill state's cutoff, so every summary used is of
+    a closed bucket; `minutes_until` is None before the first aggregation (all raw).
+    """
+
+    hours_until: datetime | None
+    minutes_until: datetime | None
+
+
+def aggregation_frontier() -> Frontier:
+    state = aggregated_until()
+    minute, hour = state.get("minute"), state.get("hour")
+    if minute is None:
+        return Frontier(None, None)
+    minutes_until = MINUTE.floor(minute)
+    hours_until = min(HOUR.floor(hour), minutes_until) if hour is not None else None
+    return Frontier(hours_until, minutes_until)
+
+
+def summary_rows(period: Period, frontier: Frontier) -> QuerySet[EventSummary]:
+    """Summary rows covering the period up to the frontier once each: hours, then minutes."""
+    if frontier.minutes_until is None:
+        return EventSummary.objects.none()
+    horizon = _clip(frontier.hours_until or period.since, period)
+    minutes_until = _clip(frontier.minutes_until, period)
     hours = Q(bucket_size="hour", bucket_start__gte=period.since, bucket_start__lt=horizon)
-    minutes = Q(bucket_size="minute", bucket_start__gte=horizon, bucket_start__lt=period.until)
+    minutes = Q(bucket_size="minute", bucket_start__gte=horizon, bucket_start__lt=minutes_until)
     return EventSummary.objects.filter(hours | minutes)
 
 
+def _clip(moment: datetime, period: Period) -> datetime:
+    return max(period.since, min(period.until, moment))
+
+
+def tail_since(period: Period, frontier: Frontier) -> datetime | None:
+    """Where the raw tail of the period starts (None: the summaries cover it all)."""
+    start = period.since if frontier.minutes_until is None else frontier.minutes_until
+    start = max(start, period.since)
+    return start if start < period.until else None
+
+
+def _tail_rows(since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """The tail's figures from raw events, by the aggregation's own SELECT (the same rules
+    for errors and client errors), grouped by hour: the tail is read on every page view and
+    is minutes long when a scheduler aggregates, so it stays cheap."""
+    dialect = Dialect(connection)
+    sql = dialect.select_sql(HOUR, "occurred_at >= %s AND occurred_at < %s")
+    params = ["hour", dialect.param(timezone.now()), dialect.param(since), dialect.param(until)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.strip() for column in SUMMARY_COLUMNS.split(",")]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        row["day"] = dialect.key_start(row["bucket_start"]).date()
+    return rows
+
+
+def day_figures(period: Period, frontier: Frontier | None = None) -> list[dict[str, Any]]:
+    """Per day, event type, page and cohort: count, server errors and client errors.
+
+    Closed buckets come from the summaries, the still-open tail from raw events, so what a
+    visitor just did shows at once, with or without a scheduler running the aggregation.
+    """
+    frontier = frontier or aggregation_frontier()
+    keys = ("day", "event_type", "page", "cohort")
+    stored = (
+        summary_rows(period, frontier)
+        .values("event_type", "page", "cohort", day=TruncDate("bucket_start"))
+        .annotate(count=Sum("count"), errors=Sum("errors"), client_errors=Sum("client_errors"))
+    )
+    figures: dict[tuple[Any, ...], dict[str, Any]] = {}
+    since = tail_since(period, frontier)
+    tail = _tail_rows(since, period.until) if since is not None else []
+    for row in [*stored, *tail]:
+        entry = figures.setdefault(
+            tuple(row[k] for k in keys),
+            {**{k: row[k] for k in keys}, "count": 0, "errors": 0, "client_errors": 0},
+        )
+        for name in ("count", "errors", "client_errors"):
+            entry[name] += row[name]
+    return list(figures.values())
+
+
 def _series(period: Period) -> dict[str, dict[str, list[Any]]]:
-    names = ("views", "users", "errors", "requests", "error_rate", "p95_ms")
+    names = ("views", "users", "errors", "client_errors", "requests", "error_rate", "p95_ms")
     return {
         c: {n: [0 if n != "p95_ms" else None for _ in period.days] for n in names} for c in COHORTS
     }
 
 
-def cohort_series(period: Period) -> dict[str, dict[str, list[Any]]]:
-    """Per cohort and day: views, users, errors, requests, error rate and p95 latency."""
+def cohort_series(
+    period: Period, figures: list[dict[str, Any]] | None = None
+) -> dict[str, dict[str, list[Any]]]:
+    """Per cohort and day: views, users, server errors, client errors, requests, the server
+    error rate and p95 latency."""
     index = {day: i for i, day in enumerate(period.days)}
     series = _series(period)
-    rows = (
-        summary_rows(period)
-        .filter(cohort__in=COHORTS)
-        .values("cohort", "event_type", day=TruncDate("bucket_start"))
-        .annotate(count=Sum("count"), errors=Sum("errors"))
-    )
-    for row in rows:
+    for row in day_figures(period) if figures is None else figures:
+        if row["cohort"] not in series:
+            continue
         cohort, i = series[row["cohort"]], index[row["day"]]
         cohort["errors"][i] += row["errors"]
+        cohort["client_errors"][i] += row["client_errors"]
         if row["event_type"] == "page_view":
             cohort["views"][i] += row["count"]
         if row["event_type"] in ("page_view", "api_call"):
@@ -173,19 +252,29 @@ def flag_series(period: Period) -> list[dict[str, Any]]:
     return sorted(flags.values(), key=lambda f: -(f["on"] + f["off"]))
 
 
-def api_endpoints(period: Period, *, limit: int = 50) -> list[dict[str, Any]]:
-    rows = (
-        summary_rows(period)
-        .filter(event_type="api_call")
-        .values("page")
-        .annotate(calls=Sum("count"), errors=Sum("errors"))
-        .order_by("-calls", "page")[:limit]
-    )
-    return [{"endpoint": r["page"], "calls": r["calls"], "errors": r["errors"]} for r in rows]
+def api_endpoints(
+    period: Period, figures: list[dict[str, Any]] | None = None, *, limit: int = 50
+) -> list[dict[str, Any]]:
+    """API calls per endpoint (route): calls, server errors and client errors."""
+    endpoints: dict[str, dict[str, Any]] = {}
+    for row in day_figures(period) if figures is None else figures:
+        if row["event_type"] != "api_call":
+            continue
+        entry = endpoints.setdefault(
+            row["page"], {"endpoint": row["page"], "calls": 0, "errors": 0, "client_errors": 0}
+        )
+        entry["calls"] += row["count"]
+        entry["errors"] += row["errors"]
+        entry["client_errors"] += row["client_errors"]
+    return sorted(endpoints.values(), key=lambda e: (-e["calls"], e["endpoint"]))[:limit]
 
 
 def dashboard_data(period: Period) -> dict[str, Any]:
-    """Everything the dashboard shows, as plain JSON-ready data."""
+    """Everything the dashboard shows, as plain JSON-ready data. `raw_since`: from when on
+    the figures were read from raw events (the tail not aggregated yet)."""
+    frontier = aggregation_frontier()  # read once: the state may move while the page is read
+    figures = day_figures(period, frontier)
+    since = tail_since(period, frontier)
     return {
         "period": {
             "since": period.first_day.isoformat(),
@@ -193,10 +282,11 @@ def dashboard_data(period: Period) -> dict[str, Any]:
             "days": len(period.days),
         },
         "days": [day.isoformat() for day in period.days],
-        "cohorts": cohort_series(period),
+        "cohorts": cohort_series(period, figures),
         "flags": flag_series(period),
-        "api": api_endpoints(period),
+        "api": api_endpoints(period, figures),
         "aggregated_until": {
             k: v.isoformat() if v else None for k, v in aggregated_until().items()
         },
+        "raw_since": since.isoformat() if since is not None else None,
     }

@@ -21,15 +21,32 @@ from telemetry.models import Event, EventSummary
 DIMENSIONS = "event_type, page, tab, flag, cohort"
 SUMMARY_COLUMNS = (
     "bucket_size, bucket_start, event_type, page, tab, flag, cohort, "
-    "count, users, errors, p50_ms, p95_ms, max_ms, updated_at"
+    "count, users, errors, client_errors, p50_ms, p95_ms, max_ms, updated_at"
 )
 UPDATE_ON_CONFLICT = (
     "ON CONFLICT (bucket_size, bucket_start, event_type, page, tab, flag, cohort) DO UPDATE SET "
     "count = excluded.count, users = excluded.users, errors = excluded.errors, "
+    "client_errors = excluded.client_errors, "
     "p50_ms = excluded.p50_ms, p95_ms = excluded.p95_ms, max_ms = excluded.max_ms, "
     "updated_at = excluded.updated_at"
 )
-ERRORS = "SUM(CASE WHEN event_type = 'error' OR status >= 500 THEN 1 ELSE 0 END)"
+# A request under /api/ or /ofrep/ is counted once, by its api_call's status: the other
+# events about it (the middleware's error event with the traceback, the security event of a
+# 401/403/429, a browser's report of a failed fetch) describe the same request.
+_COUNTED_BY_ITS_API_CALL = (
+    "(event_type <> 'api_call' AND "
+    "(substr(path, 1, 5) = '/api/' OR substr(path, 1, 7) = '/ofrep/'))"
+)
+# Server errors (what the rollout is judged by): error events and 5xx answers.
+ERRORS = (
+    "SUM(CASE WHEN (event_type = 'error' OR status >= 500) "
+    f"AND NOT {_COUNTED_BY_ITS_API_CALL} THEN 1 ELSE 0 END)"
+)
+# Client errors, counted apart: 4xx answers (a missing page, a refused permission, bad input).
+CLIENT_ERRORS = (
+    "SUM(CASE WHEN event_type <> 'error' AND status >= 400 AND status < 500 "
+    f"AND NOT {_COUNTED_BY_ITS_API_CALL} THEN 1 ELSE 0 END)"
+)
 
 
 @dataclass(frozen=True)
@@ -103,30 +120,43 @@ class Dialect:
     def _postgres(self, bucket: Bucket, where: str) -> str:
         return (
             f"INSERT INTO {self.summaries} ({SUMMARY_COLUMNS}) "
-            f"SELECT %s, {self.trunc(bucket)}, {DIMENSIONS}, COUNT(*), "
-            f"COUNT(DISTINCT NULLIF(user_id, '')), {ERRORS}, "
-            "percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms), "
-            "percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms), MAX(duration_ms), %s "
-            f"FROM {self.events} WHERE {where} "
-            f"GROUP BY 2, {DIMENSIONS} ORDER BY 2, {DIMENSIONS} "
-            f"{UPDATE_ON_CONFLICT}"
+            f"{self.select_sql(bucket, where)} {UPDATE_ON_CONFLICT}"
         )
 
     def _sqlite(self, bucket: Bucket, where: str) -> str:
-        group = f"bucket, {DIMENSIONS}"
+        # "WHERE true": SQLite needs it to parse ON CONFLICT after INSERT ... SELECT.
+        return (
+            f"INSERT INTO {self.summaries} ({SUMMARY_COLUMNS}) "
+            f"SELECT * FROM ({self.select_sql(bucket, where)}) AS grouped WHERE true "
+            f"{UPDATE_ON_CONFLICT}"
+        )
+
+    def select_sql(self, bucket: Bucket, where: str) -> str:
+        """The summary rows of the events matching `where`, in SUMMARY_COLUMNS order, without
+        storing them: the upsert stores them; the dashboard reads the still-open tail this way,
+        so fresh figures follow exactly the same rules. Params: bucket size, updated_at, then
+        those of `where`."""
+        if self.postgres:
+            return (
+                f"SELECT %s, {self.trunc(bucket)}, {DIMENSIONS}, COUNT(*), "
+                f"COUNT(DISTINCT NULLIF(user_id, '')), {ERRORS}, {CLIENT_ERRORS}, "
+                "percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms), "
+                "percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms), MAX(duration_ms), %s "
+                f"FROM {self.events} WHERE {where} "
+                f"GROUP BY 2, {DIMENSIONS} ORDER BY 2, {DIMENSIONS}"
+            )
         ranked = (
-            f"SELECT {self.trunc(bucket)} AS bucket, {DIMENSIONS}, user_id, status, duration_ms, "
-            "ROW_NUMBER() OVER ranks - 1 AS rn, COUNT(duration_ms) OVER ranks_all AS n "
+            f"SELECT {self.trunc(bucket)} AS bucket, {DIMENSIONS}, user_id, status, path, "
+            "duration_ms, ROW_NUMBER() OVER ranks - 1 AS rn, "
+            "COUNT(duration_ms) OVER ranks_all AS n "
             f"FROM {self.events} WHERE {where} "
             f"WINDOW ranks_all AS (PARTITION BY {self.trunc(bucket)}, {DIMENSIONS}), "
             "ranks AS (ranks_all ORDER BY duration_ms IS NULL, duration_ms)"
         )
         return (
-            f"INSERT INTO {self.summaries} ({SUMMARY_COLUMNS}) "
             f"SELECT %s, bucket, {DIMENSIONS}, COUNT(*), COUNT(DISTINCT NULLIF(user_id, '')), "
-            f"{ERRORS}, {_percentile(0.5)}, {_percentile(0.95)}, MAX(duration_ms), %s "
-            f"FROM ({ranked}) AS ranked WHERE true GROUP BY {group} "
-            f"{UPDATE_ON_CONFLICT}"
+            f"{ERRORS}, {CLIENT_ERRORS}, {_percentile(0.5)}, {_percentile(0.95)}, "
+            f"MAX(duration_ms), %s FROM ({ranked}) AS ranked GROUP BY bucket, {DIMENSIONS}"
         )
 
 

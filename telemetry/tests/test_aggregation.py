@@ -29,17 +29,34 @@ def _seed(count: int, *, start: datetime, spread_minutes: int, seed: int = 7) ->
         at = start + timedelta(seconds=rng.uniform(0, spread_minutes * 60))
         rows.append(
             EventFactory.build(
-                event_type=rng.choice(["page_view", "api_call", "error", "performance"]),
+                event_type=rng.choice(
+                    ["page_view", "api_call", "error", "performance", "security", "warning"]
+                ),
                 occurred_at=at,
                 received_at=at,
                 page=rng.choice(["hub", "providers", "keys"]),
                 cohort=rng.choice(["new_hub", "old_pages", ""]),
                 user_id=rng.choice(["", "ann", "bob", "cy", "dee"]),
                 duration_ms=rng.choice([None, round(rng.uniform(1, 900), 3)]),
-                status=rng.choice([None, 200, 404, 500, 503]),
+                status=rng.choice([None, 200, 403, 404, 500, 503]),
+                path=rng.choice(["", "/admin/llm-management/keys/", "/api/v1/features/x"]),
             )
         )
     Event.objects.bulk_create(rows)
+
+
+def _counted_by_its_api_call(e: Event) -> bool:
+    """An API request counts once, by its api_call: the other events about it do not."""
+    return e.event_type != "api_call" and e.path.startswith(("/api/", "/ofrep/"))
+
+
+def _server_error(e: Event) -> bool:
+    return (e.event_type == "error" or (e.status or 0) >= 500) and not _counted_by_its_api_call(e)
+
+
+def _client_error(e: Event) -> bool:
+    status = e.status or 0
+    return e.event_type != "error" and 400 <= status < 500 and not _counted_by_its_api_call(e)
 
 
 def _expected(size: str) -> dict[tuple[Any, ...], dict[str, Any]]:
@@ -56,7 +73,8 @@ def _expected(size: str) -> dict[tuple[Any, ...], dict[str, Any]]:
         expected[key] = {
             "count": len(events),
             "users": len({e.user_id for e in events if e.user_id}),
-            "errors": sum(1 for e in events if e.event_type == "error" or (e.status or 0) >= 500),
+            "errors": sum(1 for e in events if _server_error(e)),
+            "client_errors": sum(1 for e in events if _client_error(e)),
             "p50_ms": percentile(durations, 0.5),
             "p95_ms": percentile(durations, 0.95),
             "max_ms": max(durations, default=None),
@@ -65,7 +83,7 @@ def _expected(size: str) -> dict[tuple[Any, ...], dict[str, Any]]:
 
 
 def _stored(size: str) -> dict[tuple[Any, ...], dict[str, Any]]:
-    fields = ("count", "users", "errors", "p50_ms", "p95_ms", "max_ms")
+    fields = ("count", "users", "errors", "client_errors", "p50_ms", "p95_ms", "max_ms")
     return {
         (s.bucket_start, s.event_type, s.page, s.tab, s.flag, s.cohort): {
             f: getattr(s, f) for f in fields
@@ -78,7 +96,7 @@ def _assert_same(stored: dict, expected: dict) -> None:
     assert stored.keys() == expected.keys()
     for key, want in expected.items():
         got = stored[key]
-        for name in ("count", "users", "errors"):
+        for name in ("count", "users", "errors", "client_errors"):
             assert got[name] == want[name], (key, name)
         for name in ("p50_ms", "p95_ms", "max_ms"):
             assert got[name] == pytest.approx(want[name], abs=1e-9), (key, name)

@@ -73,7 +73,9 @@ def test_dashboard_json__day_figures__per_cohort_flags_and_endpoints(staff: Clie
     assert data["flags"] == [
         {"flag": "hub", "on": 7, "off": 3, "on_by_day": [7, 0], "off_by_day": [3, 0]}
     ]
-    assert data["api"] == [{"endpoint": "/api/v1/features/", "calls": 1, "errors": 1}]
+    assert data["api"] == [
+        {"endpoint": "/api/v1/features/", "calls": 1, "errors": 1, "client_errors": 0}
+    ]
 
 
 def test_dashboard__staff__sees_charts_and_tables(staff: Client) -> None:

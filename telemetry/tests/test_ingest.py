@@ -96,17 +96,46 @@ def test_ingest__non_finite_duration__is_400(client: Client, duration: str) -> N
     assert Event.objects.count() == 0
 
 
-def test_ingest__more_than_500_events__is_refused(client: Client) -> None:
+def test_ingest__more_than_500_events__is_413_in_the_error_shape(client: Client) -> None:
     response = _post(client, {"events": [browser_event() for _ in range(501)]})
-    assert response.status_code == 400
-    assert "events" in response.json()["error"]["fields"]
+    assert response.status_code == 413  # docs/TELEMETRY.md: "At most 500 events ... (413 beyond)"
+    error = response.json()["error"]
+    assert error["code"] == "too_large"
+    assert "500" in error["message"] and "501" in error["message"]
+    assert error["fields"] == {"events": [error["message"]]}
     assert Event.objects.count() == 0
+
+
+def test_ingest__exactly_500_events__are_stored(client: Client) -> None:
+    response = _post(client, {"events": [browser_event() for _ in range(500)]})
+    assert response.status_code == 202
+    assert response.json() == {"stored": 500, "duplicates": 0}
+
+
+def test_ingest__body_at_the_size_limit__is_accepted(client: Client, settings: Any) -> None:
+    body = json.dumps({"events": [browser_event() for _ in range(3)]})
+    settings.TELEMETRY_MAX_BATCH_BYTES = len(body.encode())
+    response = client.post(URL, body, content_type="application/json")
+    assert response.status_code == 202
+
+
+@pytest.mark.parametrize("length", ["abc", "-5", "1e3"])
+def test_ingest__malformed_content_length__is_a_4xx_not_a_500(client: Client, length: str) -> None:
+    body = json.dumps({"events": [browser_event()]})
+    response = client.post(URL, body, content_type="application/json", CONTENT_LENGTH=length)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] in ("invalid", "parse_error")
 
 
 def test_ingest__body_over_the_size_limit__is_413(client: Client, settings: Any) -> None:
     settings.TELEMETRY_MAX_BATCH_BYTES = 2000
     response = _post(client, {"events": [browser_event() for _ in range(20)]})
     assert response.status_code == 413
+    assert response.json()["error"] == {
+        "code": "too_large",
+        "message": "A batch may take at most 2000 bytes.",
+        "fields": {},
+    }
     assert Event.objects.count() == 0
 
 

@@ -119,7 +119,8 @@ def test_error__unhandled_api_exception__json_500_without_traceback() -> None:
     assert response["X-Request-ID"] in body["error"]["message"]
     assert b"secret detail" not in response.content and b"Traceback" not in response.content
     event = Event.objects.get(event_type="error")
-    assert event.properties["error_class"] == "RuntimeError"
+    assert event.properties == {"error_class": "RuntimeError", "unhandled": True}
+    assert (event.status, event.page) == (500, "/api/test/crash")
     assert event.request_id == response["X-Request-ID"]
 
 
@@ -127,7 +128,38 @@ def test_error__unhandled_page_exception__one_error_event_and_no_traceback() -> 
     response = Client(raise_request_exception=False).get("/pages/crash")
     assert response.status_code == 500
     assert b"secret detail" not in response.content
-    assert Event.objects.filter(event_type="error").count() == 1
+    event = Event.objects.get(event_type="error")
+    assert event.status == 500 and event.properties["unhandled"] is True
+
+
+def test_error__page_answered_503__is_a_server_error_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    response = Client().get("/pages/unavailable")  # a database outage's answer, say
+    assert response.status_code == 503
+    event = Event.objects.get(event_type="error")  # committed with the response
+    assert (event.status, event.path, event.properties) == (
+        503,
+        "/pages/unavailable",
+        {"unhandled": False},
+    )
+    (line,) = [r for r in caplog.records if r.name == "telemetry.events"]
+    assert line.levelno == logging.ERROR and not line.exc_info
+
+
+def test_error__exception_outside_the_view__one_error_event(settings: Any) -> None:
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "telemetry.tests.urls.CrashingMiddleware"]
+    response = Client(raise_request_exception=False).get("/pages/plain")
+    assert response.status_code == 500
+    event = Event.objects.get(event_type="error")  # the receiver's; the middleware adds none
+    assert event.properties == {"error_class": "RuntimeError", "unhandled": True}
+
+
+def test_error__api_answered_503__is_counted_once_by_its_api_call() -> None:
+    assert Client().get("/api/test/unavailable").status_code == 503
+    buffer.flush()
+    assert list(Event.objects.values_list("event_type", "status")) == [("api_call", 503)]
 
 
 def test_flag_change__stores_a_flag_change_and_a_security_event(

@@ -24,5 +24,17 @@ urlpatterns = [
     path("ofrep/v1/evaluate/flags", answer(200)),
     path("pages/crash", crash),
     path("pages/plain", answer(200)),
+    path("pages/unavailable", answer(503)),
+    path("api/test/unavailable", answer(503)),
     path("", include("telemetry.urls")),
 ]
+
+
+class CrashingMiddleware:
+    """Raises outside any view (for the receiver of got_request_exception)."""
+
+    def __init__(self, get_response: object) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        raise RuntimeError("a middleware broke")

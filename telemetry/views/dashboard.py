@@ -36,7 +36,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "telemetry/dashboard.html", context, status=400)
     data = dashboard_data(period)
     rows = [
-        {"day": day, **{c: {k: v[i] for k, v in data["cohorts"][c].items()} for c in COHORTS}}
+        {
+            "day": day,
+            "cohorts": [{k: v[i] for k, v in data["cohorts"][c].items()} for c in COHORTS],
+        }
         for i, day in enumerate(data["days"])
     ]
     context = {"title": TITLE, "data": data, "rows": rows}
@@ -69,11 +72,16 @@ class DashboardDataView(APIView):
 @require_POST
 @staff_member_required
 def aggregate_now(request: HttpRequest) -> HttpResponse:
-    """Ask a worker to aggregate closed buckets now instead of at the next beat."""
+    """Aggregate every bucket closed since the last run now, instead of at the next beat (the
+    embedded default has no beat: the task runs here, eagerly). The page is fresh without it:
+    this only stores the summaries."""
     from telemetry.tasks import aggregate_closed_buckets
 
     enqueue_on_commit(aggregate_closed_buckets)
-    messages.info(request, "Aggregation requested; figures update when the worker has run it.")
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        messages.info(request, "Every closed bucket is aggregated.")
+    else:
+        messages.info(request, "Aggregation requested from the worker.")
     return redirect("telemetry:dashboard")
 
 

@@ -44,6 +44,29 @@ def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "non_field_errors": [str(e) for e in errors]}
 
 
+def _declared_length(request: Request) -> int:
+    """The body's declared size; a malformed header counts as none (Django reads none)."""
+    raw = str(request.META.get("CONTENT_LENGTH") or "0")
+    return int(raw) if raw.isdigit() else 0
+
+
+def _too_large(request: Request) -> Response | None:
+    """413 for a body over TELEMETRY_MAX_BATCH_BYTES or a batch over TELEMETRY_MAX_BATCH_EVENTS.
+
+    Both are checked before any event is validated: a client that sends too much learns that
+    first, not 500 field errors (and the byte limit is checked before the body is parsed).
+    """
+    limit = settings.TELEMETRY_MAX_BATCH_BYTES
+    if _declared_length(request) > limit:
+        return error_response(413, "too_large", f"A batch may take at most {limit} bytes.", {})
+    events = request.data.get("events") if isinstance(request.data, dict) else None
+    most = settings.TELEMETRY_MAX_BATCH_EVENTS
+    if isinstance(events, list) and len(events) > most:
+        message = f"A batch may hold at most {most} events; this one has {len(events)}."
+        return error_response(413, "too_large", message, {"events": [message]})
+    return None
+
+
 class EventBatchView(APIView):
     """Authentication comes from the project's DRF defaults; any signed-in user may report."""
 
@@ -54,14 +77,16 @@ class EventBatchView(APIView):
         responses={
             202: IngestResultSerializer,
             400: OpenApiResponse(description="Invalid batch; nothing stored."),
-            413: OpenApiResponse(description="Batch larger than TELEMETRY_MAX_BATCH_BYTES."),
+            413: OpenApiResponse(
+                description="Batch over TELEMETRY_MAX_BATCH_BYTES or over 500 events."
+            ),
         },
         summary="Report a batch of browser events (at most 500)",
     )
     def post(self, request: Request) -> Response:
-        limit = settings.TELEMETRY_MAX_BATCH_BYTES
-        if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
-            return error_response(413, "too_large", f"A batch may take at most {limit} bytes.", {})
+        too_large = _too_large(request)
+        if too_large is not None:
+            return too_large
         serializer = BatchSerializer(data=request.data)
         if not serializer.is_valid():
             fields = flatten_errors(serializer.errors)

@@ -30,6 +30,7 @@
   draw("chart-users", "line", data.days, cohortLines("users"));
   draw("chart-views", "line", data.days, cohortLines("views"));
   draw("chart-errors", "line", data.days, cohortLines("error_rate"));
+  draw("chart-client-errors", "line", data.days, cohortLines("client_errors"));
   draw("chart-latency", "line", data.days, cohortLines("p95_ms"));
   const flags = data.flags.slice(0, 10);
   draw("chart-flags", "bar", flags.map(function (f) { return f.flag; }), [
@@ -39,6 +40,7 @@
   const api = data.api.slice(0, 15);
   draw("chart-api", "bar", api.map(function (a) { return a.endpoint; }), [
     { label: "Calls", data: api.map(function (a) { return a.calls; }), backgroundColor: colors.new_hub },
-    { label: "Errors", data: api.map(function (a) { return a.errors; }), backgroundColor: "#d62728" },
+    { label: "Server errors", data: api.map(function (a) { return a.errors; }), backgroundColor: "#d62728" },
+    { label: "Client errors", data: api.map(function (a) { return a.client_errors; }), backgroundColor: "#ff9896" },
   ], { options: { animation: false, indexAxis: "y" } });
 })();
