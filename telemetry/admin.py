@@ -50,6 +50,7 @@ class EventSummaryAdmin(ReadOnlyAdmin):
         "count",
         "users",
         "errors",
+        "client_errors",
         "p50_ms",
         "p95_ms",
         "max_ms",
