@@ -53,8 +53,12 @@ def _in_app_transaction() -> bool:
 class SnapshotStore:
     def __init__(self) -> None:
         self._snapshots: Mapping[str, FlagSnapshot] = _EMPTY
-        # The API's representation of each flag, loaded with the snapshots (same read).
-        self._documents: Mapping[str, dict[str, Any]] = _NO_DOCUMENTS
+        # The API's representation of each flag, with the snapshots it was loaded with: one
+        # pair, replaced in one assignment, so a reader never pairs documents with other rows.
+        self._documents: tuple[Mapping[str, FlagSnapshot], Mapping[str, dict[str, Any]]] = (
+            _EMPTY,
+            _NO_DOCUMENTS,
+        )
         self._revision: str | None = None
         self._loaded = False
         self._next_check = 0.0
@@ -74,8 +78,8 @@ class SnapshotStore:
     def documents(self, snapshots: Mapping[str, FlagSnapshot]) -> Mapping[str, dict[str, Any]]:
         """The documents loaded with `snapshots` (a mapping `snapshots()` returned), or an empty
         mapping when the store has loaded others since: never any I/O. Read-only: shared."""
-        documents = self._documents
-        return documents if snapshots is self._snapshots else _NO_DOCUMENTS
+        loaded_with, documents = self._documents
+        return documents if snapshots is loaded_with else _NO_DOCUMENTS
 
     def current(self) -> Mapping[str, FlagSnapshot] | None:
         """The snapshot when no revision check is due, else None: never any I/O.
@@ -114,10 +118,8 @@ class SnapshotStore:
             self._note_database(down=True)
             return
         self._note_database(down=False)
-        # One assignment each, snapshots last: a reader holding the new snapshots finds their
-        # documents (`documents` compares identities).
-        self._documents = MappingProxyType(documents)
         self._snapshots = MappingProxyType(snapshots)
+        self._documents = (self._snapshots, MappingProxyType(documents))
         self._loaded = True
         # A load inside an application transaction may hold uncommitted rows: never trust it
         # beyond this check.
@@ -179,7 +181,7 @@ class SnapshotStore:
     def reset(self) -> None:
         """Forget everything (tests, and after fork in servers that preload the app)."""
         self._snapshots = _EMPTY
-        self._documents = _NO_DOCUMENTS
+        self._documents = (_EMPTY, _NO_DOCUMENTS)
         self._revision = None
         self._loaded = False
         self._next_check = 0.0
