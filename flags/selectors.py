@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet, Sum
 
 from flags.models import Flag, FlagChange
 from flags.types import FlagSnapshot
@@ -51,9 +51,39 @@ def flag_config(flag: Flag) -> dict[str, Any]:
     }
 
 
-def flag_snapshots_load() -> dict[str, FlagSnapshot]:
-    """Every flag from the database: two queries, whatever the number of flags."""
-    return {flag.name: flag_to_snapshot(flag) for flag in Flag.objects.prefetch_related("tags")}
+def _iso(moment: Any) -> str:
+    # As DRF renders a datetime, so a document equals the API's own rendering of the row.
+    return str(moment.isoformat()).replace("+00:00", "Z")
+
+
+def flag_document(flag: Flag) -> dict[str, Any]:
+    """The API's representation of a flag as JSON-safe data (name, version, config, times)."""
+    return {
+        "name": flag.name,
+        "version": flag.version,
+        **flag_config(flag),
+        "created_at": _iso(flag.created_at),
+        "updated_at": _iso(flag.updated_at),
+    }
+
+
+def flag_state_load() -> tuple[dict[str, FlagSnapshot], dict[str, dict[str, Any]]]:
+    """Every flag's snapshot and document from one read (two queries, whatever the number of
+    flags): what a process keeps, so evaluations, configurations and the list need no query."""
+    flags = list(Flag.objects.prefetch_related("tags"))
+    snapshots = {flag.name: flag_to_snapshot(flag) for flag in flags}
+    return snapshots, {flag.name: flag_document(flag) for flag in flags}
+
+
+def flag_revision() -> str:
+    """A token that changes with every committed change to any flag: one aggregate query.
+
+    Every change bumps a version (sum), every delete lowers the count and every create raises
+    the highest id (ids are never reused), so any set of committed changes moves the triple.
+    Read by processes that share no cache (see flags.store).
+    """
+    row = Flag.objects.aggregate(count=Count("id"), versions=Sum("version"), last=Max("id"))
+    return f"db:{row['count']}:{row['versions'] or 0}:{row['last'] or 0}"
 
 
 def flag_list(*, tags: Iterable[str] | None = None) -> QuerySet[Flag]:

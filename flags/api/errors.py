@@ -1,13 +1,18 @@
 """One error shape for the whole API: `{"error": {"code", "message", "fields"?}}`.
 
-`api_exception_handler` is DRF's EXCEPTION_HANDLER: it maps the flag services' errors and DRF's
-own. `json_not_found` / `json_server_error` are Django's handler404/handler500, answering JSON
-for API paths (a URL no route matches, an unexpected crash) and the usual pages elsewhere.
+`api_exception_handler` is DRF's EXCEPTION_HANDLER: it maps the flag services' errors, DRF's
+own, and the database being unreachable (503 `database_unavailable` with Retry-After: a write,
+an unseen token or any read that needs the database during an outage). `json_not_found` /
+`json_server_error` are Django's handler404/handler500, answering JSON for API paths (a URL no
+route matches, an unexpected crash) and the usual pages elsewhere; handler500 too answers 503
+when what crashed was the database connection (llmhub/outage.py answers views' own raises).
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +23,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from flags.api.exceptions import DatabaseUnavailable, database_unavailable
 from flags.errors import (
     FlagAlreadyExists,
     FlagError,
@@ -26,6 +32,8 @@ from flags.errors import (
     StaleVersion,
     VersionNotFound,
 )
+
+logger = logging.getLogger(__name__)
 
 API_PREFIXES = ("/api/", "/ofrep/")
 
@@ -85,7 +93,10 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
         code = next((s for cls, s in FLAG_ERROR_STATUS.items() if isinstance(exc, cls)), 400)
         set_rollback()
         return Response(error_body(exc.code, exc.message, fields), status=code)
-    if isinstance(exc, Http404):
+    if database_unavailable(exc):
+        log_database_unavailable(exc, context.get("request"))
+        exc = DatabaseUnavailable()
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
@@ -97,6 +108,37 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIXES)
+
+
+def log_database_unavailable(exc: BaseException, request: Any) -> None:
+    """One WARNING line, no traceback: an outage is not a bug in the code that met it."""
+    path = getattr(request, "path", "")
+    logger.warning(
+        "database unavailable: answered 503 for %s %s (%s: %s)",
+        getattr(request, "method", ""),
+        path,
+        type(exc).__name__,
+        str(exc).strip().splitlines()[0] if str(exc).strip() else "",
+    )
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: the error shape under /api/ and /ofrep/, a plain page elsewhere."""
+    retry_after = str(DatabaseUnavailable.retry_after)
+    if _is_api(request):
+        body = error_body(DatabaseUnavailable.default_code, str(DatabaseUnavailable.default_detail))
+        response: HttpResponse = JsonResponse(body, status=503)
+    else:
+        response = HttpResponse(UNAVAILABLE_PAGE, status=503, content_type="text/html")
+    response["Retry-After"] = retry_after
+    return response
+
+
+UNAVAILABLE_PAGE = (
+    "<!doctype html><html lang=en><title>Service unavailable</title>"
+    "<h1>Service unavailable</h1>"
+    "<p>The database cannot be reached right now; please try again in a few seconds.</p></html>"
+)
 
 
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -115,6 +157,9 @@ def json_bad_request(request: HttpRequest, exception: Exception | None = None) -
 
 
 def json_server_error(request: HttpRequest) -> HttpResponse:
+    # Called inside Django's `except` block, so the crash is still the current exception.
+    if database_unavailable(sys.exc_info()[1]):
+        return database_unavailable_response(request)
     if _is_api(request):
         body = error_body("server_error", "The server failed to handle this request.")
         return JsonResponse(body, status=500)

@@ -1,22 +1,20 @@
 """Output of the flags API as plain dicts (their shapes are documented by the *Output serializers).
 
-`config_for` serves a flag's configuration on the evaluation hot path without a query: a
-configuration is immutable per (name, version) (every change bumps the version, and a re-created
-flag continues its name's numbering), so it is cached per process. The cache is emptied whenever
-the flag store loads a new snapshot, so it never outlives what the store knows.
+`config_for` serves a flag's configuration on the evaluation hot path without a query: the flag
+store loads every flag's document (`flags.selectors.flag_document`) with its snapshots, so the
+configuration is the one the evaluation used, and it is there while the database is away.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 from django.http import HttpResponse
 
 from flags.models import Flag, FlagChange
-from flags.selectors import flag_config, flag_get
+from flags.selectors import flag_config, flag_document, flag_get
 from flags.store import store
 from flags.types import EvaluationResult, FlagSnapshot
 
@@ -76,47 +74,23 @@ def json_response(
     return HttpResponse(content, status=status, headers=headers, content_type="application/json")
 
 
-def _json_safe(config: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: value.isoformat().replace("+00:00", "Z") if hasattr(value, "isoformat") else value
-        for key, value in config.items()
-    }
-
-
-class _ConfigCache:
-    def __init__(self) -> None:
-        self._entries: dict[tuple[str, int], dict[str, Any]] = {}
-        self._snapshots: Mapping[str, FlagSnapshot] | None = None
-        self._lock = threading.Lock()
-
-    def peek(
-        self, snapshot: FlagSnapshot, snapshots: Mapping[str, FlagSnapshot]
-    ) -> dict[str, Any] | None:
-        """The configuration cached for `snapshots` (the store's current set), or None: no I/O."""
-        if snapshots is not self._snapshots:
-            return None
-        return self._entries.get((snapshot.name, snapshot.version))
-
-    def _forget_if_reloaded(self) -> None:
-        current = store.snapshots()
-        if current is not self._snapshots:
-            with self._lock:
-                self._entries = {}
-                self._snapshots = current
-
-    def get(self, snapshot: FlagSnapshot) -> dict[str, Any] | None:
-        self._forget_if_reloaded()
-        key = (snapshot.name, snapshot.version)
-        config = self._entries.get(key)
-        if config is None:
-            flag = flag_get(name=snapshot.name)
-            if flag is None:
-                return None
-            config = _json_safe(flag_representation(flag))
-            self._entries[(flag.name, flag.version)] = config
+def config_for(snapshot: FlagSnapshot) -> dict[str, Any] | None:
+    """The flag's configuration at the snapshot's version, as the list presents it."""
+    config = cached_config(snapshot, store.snapshots())
+    if config is not None:
         return config
+    # The store reloaded between the caller's read and this one: the row, if still that version.
+    flag = flag_get(name=snapshot.name)
+    if flag is None or flag.version != snapshot.version:
+        return None
+    return flag_document(flag)
 
 
-_config_cache = _ConfigCache()
-config_for = _config_cache.get
-cached_config = _config_cache.peek
+def cached_config(
+    snapshot: FlagSnapshot, snapshots: Mapping[str, FlagSnapshot]
+) -> dict[str, Any] | None:
+    """The configuration loaded with `snapshots` (the store's current set), or None: no I/O."""
+    config = store.documents(snapshots).get(snapshot.name)
+    if config is None or config["version"] != snapshot.version:
+        return None
+    return config

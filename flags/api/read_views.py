@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 
 from flags import client
 from flags.api.common import FlagAPIView, checked_name
+from flags.api.exceptions import DATABASE_UNAVAILABLE
 from flags.api.permissions import is_privileged, require_privileged
 from flags.api.presenters import (
     change_representation,
@@ -91,8 +93,23 @@ class FlagListMixin:
         responses={200: FlagOutput(many=True)},
     )
     def get(self, request: Request) -> Response:
-        flags = flag_list(tags=_tags(request.query_params.get("tags")))
-        return Response([flag_representation(flag) for flag in flags])
+        tags = _tags(request.query_params.get("tags"))
+        try:
+            return Response([flag_representation(flag) for flag in flag_list(tags=tags)])
+        except DATABASE_UNAVAILABLE:
+            # The last configuration this process loaded, as the database would list it.
+            return Response(_listed_from_store(tags))
+
+
+def _listed_from_store(tags: list[str]) -> list[dict[str, Any]]:
+    snapshots = store.snapshots()
+    documents = store.documents(snapshots)
+    wanted = set(tags)
+    return [
+        documents[name]
+        for name, snapshot in sorted(snapshots.items())
+        if name in documents and (not wanted or wanted.intersection(snapshot.tags))
+    ]
 
 
 class EnabledForUserView(FlagAPIView):

@@ -4,6 +4,10 @@ Resolution is on every API request, so it is cached in the process: a warm reque
 database query. An entry lives `API_TOKEN_CACHE_SECONDS` (at most 60 s): that bounds how long a
 revoked token, a deactivated user or a removed permission keeps working in another process. The
 process that revokes forgets the token at once.
+
+While the database is unreachable, a token this process already holds (its entry expired or not)
+keeps its identity: the entry is extended by `OUTAGE_RECHECK_SECONDS` at a time and checked
+again once the database answers. A token the process never held cannot be checked: 503.
 """
 
 from __future__ import annotations
@@ -18,9 +22,12 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from flags.api.exceptions import DATABASE_UNAVAILABLE
 from flags.tokens import ApiToken, token_generate, token_hash
 
 MAX_CACHED_TOKENS = 10_000
+# During an outage, how often a held token is checked against the database again (at most).
+OUTAGE_RECHECK_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +112,13 @@ class TokenCache:
         return key_hash in self._entries
 
     def load(self, key_hash: str) -> TokenIdentity | None:
-        identity = _load(key_hash)
+        try:
+            identity = _load(key_hash)
+        except DATABASE_UNAVAILABLE:
+            held = self._hold(key_hash)
+            if held is None:
+                raise  # never seen valid here: nothing to vouch for it (503 upstream)
+            return held
         with self._lock:
             if identity is None:
                 self._entries.pop(key_hash, None)
@@ -115,6 +128,16 @@ class TokenCache:
             ttl = min(float(settings.API_TOKEN_CACHE_SECONDS), 60.0)
             self._entries[key_hash] = (time.monotonic() + ttl, identity)
         return identity
+
+    def _hold(self, key_hash: str) -> TokenIdentity | None:
+        """The identity this process last loaded for the token, kept a little longer."""
+        with self._lock:
+            entry = self._entries.get(key_hash)
+            if entry is None:
+                return None
+            ttl = min(float(settings.API_TOKEN_CACHE_SECONDS), OUTAGE_RECHECK_SECONDS)
+            self._entries[key_hash] = (time.monotonic() + ttl, entry[1])
+        return entry[1]
 
     def forget(self, key_hash: str) -> None:
         with self._lock:

@@ -33,6 +33,7 @@ def test_warm_evaluation__makes_no_database_query(django_assert_num_queries) -> 
 
 @pytest.mark.django_db
 def test_warm_evaluation__revision_checks_need_no_query(settings, django_assert_num_queries):
+    settings.FLAGS_REVISION_SOURCE = "cache"
     settings.FLAGS_REVISION_CHECK_SECONDS = 0.0  # ask the cache on every call
     _create(enabled=True, rollout_percentage=100)
     flags.is_enabled("hub", "alice")
@@ -67,8 +68,34 @@ def test_committed_change__seen_by_this_process_at_once() -> None:
     assert flags.evaluate("hub", "alice").reason == Reason.DISABLED
 
 
+@pytest.mark.django_db
+def test_no_shared_cache__at_most_one_revision_query_per_interval(settings) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.FLAGS_REVISION_SOURCE = "database"
+    settings.FLAGS_REVISION_CHECK_SECONDS = 0.1
+    _create(enabled=True, rollout_percentage=50)
+    flags.is_enabled("hub", "alice")  # warm up
+    evaluations = 0
+    with CaptureQueriesContext(connection) as queries:
+        started = time.monotonic()
+        while time.monotonic() - started < 0.55:
+            flags.is_enabled("hub", f"user-{evaluations}")
+            evaluations += 1
+        elapsed = time.monotonic() - started
+    # Nothing changed, so every query is a revision check (no reload), one per interval at most.
+    assert all('"version"' in q["sql"] and "COUNT" in q["sql"].upper() for q in queries)
+    assert 1 <= len(queries) <= elapsed / 0.1 + 1
+    assert evaluations > 100 * len(queries)
+
+
+@pytest.mark.parametrize("source", ["cache", "database"])
 @pytest.mark.django_db(transaction=True)
-def test_committed_change__seen_by_another_store_after_the_interval(settings) -> None:
+def test_committed_change__seen_by_another_store_after_the_interval(settings, source) -> None:
+    if source == "cache" and not settings.REDIS_URL:
+        pytest.skip("a local-memory cache is not shared between processes")
+    settings.FLAGS_REVISION_SOURCE = source
     settings.FLAGS_REVISION_CHECK_SECONDS = 0.2
     other = SnapshotStore()  # another process, sharing the cache and the database
     _create(enabled=True, rollout_percentage=100)

@@ -43,6 +43,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The database unreachable in a view: 503 + Retry-After (answers before telemetry would).
+    "llmhub.outage.DatabaseOutageMiddleware",
     *API_MIDDLEWARE,  # noqa: F405
 ]
 
@@ -137,9 +139,14 @@ STORAGES = {
 
 LOGIN_URL = "admin:login"
 
-# Flags: how often a process asks the shared cache whether its in-memory snapshot is stale.
-# A committed change is seen by every process within this interval (plus one cache round trip).
+# Flags: how often a process asks whether its in-memory snapshot is stale. A committed change is
+# seen by every process within this interval (plus one round trip).
 FLAGS_REVISION_CHECK_SECONDS = float(env_str("FLAGS_REVISION_CHECK_SECONDS", "0.5"))
+# Where it asks: the shared cache, or (without one: a local-memory cache is per process) the
+# database, one aggregate query per interval. See flags/store.py.
+FLAGS_REVISION_SOURCE = env_str("FLAGS_REVISION_SOURCE", "cache" if REDIS_URL else "database")
+if FLAGS_REVISION_SOURCE not in ("cache", "database"):
+    raise ValueError(f"FLAGS_REVISION_SOURCE must be cache or database: {FLAGS_REVISION_SOURCE!r}")
 
 
 def _declared_flags() -> dict[str, dict[str, object]]:

@@ -33,3 +33,12 @@ STORAGES = {
 }
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 X_FRAME_OPTIONS = "DENY"
+
+# A database that went away must not leave a dead connection behind: a reused connection is
+# checked once per request before its first query (one round trip; the warm flag paths make no
+# query), and a connection attempt gives up after a few seconds instead of hanging a worker.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(  # noqa: F405
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3)
+    )

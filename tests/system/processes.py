@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -81,6 +82,42 @@ class Deployment:
                 pass
             time.sleep(0.2)
         raise RuntimeError("bin/web did not answer /healthz")
+
+
+def probes_by_worker(logs: Path) -> dict[str, list[str]]:
+    """`probe=N` requests answered 200, grouped by the gunicorn worker's pid (its access log)."""
+    time.sleep(0.5)  # let gunicorn flush its access log
+    log = (logs / "web.out").read_text()
+    workers: dict[str, list[str]] = {}
+    for probe, pid in re.findall(r"probe=(\d+)\S* HTTP/1\.\d\" 200 .*pid=<?(\d+)", log):
+        workers.setdefault(pid, []).append(probe)
+    return workers
+
+
+def assert_every_worker_sees_the_change(
+    deployment: Deployment, api: Http, flag: str, change: Any, expect_enabled: bool
+) -> None:
+    """Make `change()` (one API write), then probe the flag for 1.5 s: every worker must answer
+    the new value within 1 s and never the old one after it."""
+    for _ in range(20):  # every worker holds the old value
+        api.request("GET", f"/api/v1/features/{flag}?user_id=alice")
+    changed_at = time.monotonic()
+    change()
+    answers: dict[str, tuple[float, bool]] = {}
+    probe = 0
+    while time.monotonic() - changed_at < 1.5:
+        probe += 1
+        status, body = api.request("GET", f"/api/v1/features/{flag}?user_id=alice&probe={probe}")
+        assert status == 200, body
+        answers[str(probe)] = (time.monotonic() - changed_at, body["enabled"])
+    by_worker = probes_by_worker(deployment.logs)
+    assert len(by_worker) == 2, f"expected both workers to answer, got {by_worker.keys()}"
+    for pid, probes in by_worker.items():
+        seen = [answers[p] for p in probes if p in answers]
+        stale = [elapsed for elapsed, enabled in seen if enabled != expect_enabled]
+        fresh = [elapsed for elapsed, enabled in seen if enabled == expect_enabled]
+        assert fresh and min(fresh) < 1.0, f"worker {pid} never answered the new value in 1 s"
+        assert not stale or max(stale) < 1.0, f"worker {pid} answered the old value after 1 s"
 
 
 class Http:

@@ -5,7 +5,6 @@ driven over HTTP only.
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ import pytest
 from django.conf import settings
 
 from flags.tests.support.services import free_port, private_redis
-from tests.system.processes import Deployment, Http
+from tests.system.processes import Deployment, Http, assert_every_worker_sees_the_change
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 FLAG = "system_flag"
@@ -150,38 +149,11 @@ def test_flag_change__every_gunicorn_worker_answers_within_one_second(
     deployment: Deployment,
 ) -> None:
     api = Http(deployment.base_url, deployment.token)
-    _warm_every_worker(api)
-    changed_at = time.monotonic()
-    assert api.request("POST", f"/api/v1/features/{FLAG}/disable")[0] == 200
-    answers: dict[str, tuple[float, bool]] = {}
-    probe = 0
-    while time.monotonic() - changed_at < 1.5:
-        probe += 1
-        status, body = api.request("GET", f"/api/v1/features/{FLAG}?user_id=alice&probe={probe}")
-        assert status == 200, body
-        answers[str(probe)] = (time.monotonic() - changed_at, body["enabled"])
-    by_worker = _probes_by_worker(deployment)
-    assert len(by_worker) == 2, f"expected both workers to answer, got {by_worker.keys()}"
-    for pid, probes in by_worker.items():
-        seen = [answers[p] for p in probes if p in answers]
-        stale = [elapsed for elapsed, enabled in seen if enabled]
-        fresh = [elapsed for elapsed, enabled in seen if not enabled]
-        assert fresh and min(fresh) < 1.0, f"worker {pid} never answered the new value in 1 s"
-        assert not stale or max(stale) < 1.0, f"worker {pid} answered the old value after 1 s"
 
+    def disable() -> None:
+        assert api.request("POST", f"/api/v1/features/{FLAG}/disable")[0] == 200
 
-def _warm_every_worker(api: Http) -> None:
-    for _ in range(20):
-        api.request("GET", f"/api/v1/features/{FLAG}?user_id=alice")
-
-
-def _probes_by_worker(deployment: Deployment) -> dict[str, list[str]]:
-    time.sleep(0.5)  # let gunicorn flush its access log
-    log = (deployment.logs / "web.out").read_text()
-    workers: dict[str, list[str]] = {}
-    for probe, pid in re.findall(r"probe=(\d+)\S* HTTP/1\.\d\" 200 .*pid=<?(\d+)", log):
-        workers.setdefault(pid, []).append(probe)
-    return workers
+    assert_every_worker_sees_the_change(deployment, api, FLAG, disable, expect_enabled=False)
 
 
 def test_redis_stopped__evaluations_keep_answering(deployment: Deployment) -> None:
