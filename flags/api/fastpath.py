@@ -14,8 +14,9 @@ The lane answers only the plain case, with the same components the DRF view uses
 already in the process cache whose user holds `flags.view_flag` (so a privileged client), an
 allowed host, a valid user id, a known flag whose configuration is cached, and no revision
 check due: it never queries the database. `lane_plan` decides that without side effects;
-anything else (no token, a token not cached yet, a session, a bad parameter, an unknown flag)
-goes to the DRF view, which handles it, errors included, exactly as before.
+anything else (no token, a token not cached yet, any cookie, a bad parameter, an unknown flag)
+goes to the DRF view, which handles it, errors included, exactly as before. A differential test
+(flags/tests/api/test_fastpath_differential.py) holds the lane to the DRF view's answers.
 """
 
 from __future__ import annotations
@@ -76,6 +77,11 @@ def lane_plan(request: HttpRequest, name: str) -> LanePlan | None:
     No side effect: nothing is counted or recorded before the lane commits to answering.
     """
     if request.method != "GET":
+        return None
+    # Cookies are read by middleware the lane does not run: a stale session cookie is deleted
+    # (with `Vary: Cookie`), a malformed CSRF cookie replaced. Token clients send none; a
+    # request with cookies goes to Django.
+    if request.META.get("HTTP_COOKIE"):
         return None
     raw = credential(request.META)
     if raw is None or not well_formed(raw):
