@@ -1,6 +1,7 @@
 """The flags API under load, beside a bare Django JsonResponse view measured in the same run.
 
     .venv/bin/python bench/api_bench.py [--seconds 10] [--connections 32]
+    .venv/bin/python bench/api_bench.py --app llmhub.wsgi:application --app other.wsgi:app
 
 Starts gunicorn (2 workers of bin/web's class, llmhub.web_worker.SyncWorker) under the
 interpreter that runs this script, on a free port of 127.0.0.1, against PostgreSQL and Redis
@@ -14,6 +15,10 @@ Printed side by side: requests/s, p50 and p99 latency, share of the bare view's 
 database transactions while warm (pg_stat_database), per request and per second: a handful per
 second for every endpoint alike is telemetry's background flush, not a query per request.
 Targets (issue 3): evaluate >= 75 % of bare, p99 < 15 ms at 32 connections, 0 queries warm.
+
+With `--app` given twice or more, one gunicorn per WSGI application runs at once and wrk
+alternates between them round by round (each endpoint on each application in turn), so two
+versions are compared under the same load of a shared machine.
 """
 
 from __future__ import annotations
@@ -93,9 +98,9 @@ def _free_port() -> int:
 WORKER_CLASSES = {"web": "llmhub.web_worker.SyncWorker", "sync": "sync", "gthread": "gthread"}
 
 
-def _start_gunicorn(port: int, worker_class: str) -> subprocess.Popen[bytes]:
+def _start_gunicorn(port: int, worker_class: str, app: str) -> subprocess.Popen[bytes]:
     # The interpreter running the bench runs the server: its build is part of the figures.
-    args = [sys.executable, "-m", "gunicorn", "llmhub.wsgi:application", "--workers", "2"]
+    args = [sys.executable, "-m", "gunicorn", app, "--workers", "2"]
     args += ["--bind", f"127.0.0.1:{port}"]
     args += ["--worker-class", WORKER_CLASSES[worker_class]]
     if worker_class == "gthread":
@@ -142,6 +147,7 @@ URLS = {
 
 @dataclass
 class Result:
+    app: str
     name: str
     rps: float
     p50_ms: float
@@ -172,7 +178,7 @@ def _transactions() -> int:
     return int(row[1]) - 1 if row else 0  # minus this query's own transaction
 
 
-def _wrk(port: int, name: str, script: str, seconds: int, connections: int) -> Result:
+def _wrk(app: str, port: int, name: str, script: str, seconds: int, connections: int) -> Result:
     base = [shutil.which("wrk") or "wrk", "-t2", f"-c{connections}", "--latency", "-s", script]
     url = f"http://127.0.0.1:{port}{URLS[name]}"
     subprocess.run([*base, "-d2s", url], check=True, capture_output=True)  # warm up
@@ -186,6 +192,7 @@ def _wrk(port: int, name: str, script: str, seconds: int, connections: int) -> R
     total = int(re.search(r"(\d+) requests in", text).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     return Result(
+        app=app,
         name=name,
         rps=float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
         p50_ms=_ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1)),
@@ -202,28 +209,30 @@ def _median(results: list[Result]) -> Result:
 
 
 def _report(results: list[Result], args: argparse.Namespace) -> None:
-    bare = results[0].rps
     print(
         f"\ngunicorn 2 {args.worker_class} workers, wrk 2 threads, {args.connections} "
         f"connections, median of {args.rounds} interleaved rounds of {args.seconds} s"
     )
     interpreter = os.path.realpath(sys.executable)  # the build behind the virtualenv's link
     print(f"Python {platform.python_version()}: {sys.executable} -> {interpreter}")
-    print(
-        f"{'endpoint':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'% bare':>7} "
-        f"{'db tx/req':>10} {'db tx/s':>8} {'errors':>7}"
-    )
-    for r in results:
+    for app in args.app:
+        mine = [r for r in results if r.app == app]
+        bare = mine[0].rps
         print(
-            f"{r.name:<10} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
-            f"{100 * r.rps / bare:>6.0f}% {r.db_per_request:>10.4f} {r.db_per_second:>8.1f} "
-            f"{r.errors:>7}"
+            f"\n{app}\n{'endpoint':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'% bare':>7} "
+            f"{'db tx/req':>10} {'db tx/s':>8} {'errors':>7}"
         )
-    evaluate = next(r for r in results if r.name == "evaluate")
-    print(
-        f"\ntargets: evaluate >= 75% of bare: {100 * evaluate.rps / bare:.0f}%; "
-        f"p99 < 15 ms: {evaluate.p99_ms:.2f} ms; no query warm: {evaluate.db_per_request:.4f}/req"
-    )
+        for r in mine:
+            print(
+                f"{r.name:<10} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
+                f"{100 * r.rps / bare:>6.0f}% {r.db_per_request:>10.4f} "
+                f"{r.db_per_second:>8.1f} {r.errors:>7}"
+            )
+        evaluate = next(r for r in mine if r.name == "evaluate")
+        print(
+            f"targets: evaluate >= 75% of bare: {100 * evaluate.rps / bare:.0f}%; p99 < 15 ms: "
+            f"{evaluate.p99_ms:.2f} ms; no query warm: {evaluate.db_per_request:.4f}/req"
+        )
 
 
 def main() -> None:
@@ -232,25 +241,33 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians")
     parser.add_argument("--worker-class", default="web", choices=sorted(WORKER_CLASSES))
+    parser.add_argument(
+        "--app", action="append", help="WSGI application (repeat to compare side by side)"
+    )
     args = parser.parse_args()
+    args.app = args.app or ["llmhub.wsgi:application"]
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
     _create_database()
     token = _seed()
-    port = _free_port()
-    process = _start_gunicorn(port, args.worker_class)
-    runs: dict[str, list[Result]] = {name: [] for name in URLS}
+    servers: dict[str, tuple[int, subprocess.Popen[bytes]]] = {}
+    runs: dict[tuple[str, str], list[Result]] = {(a, n): [] for a in args.app for n in URLS}
     try:
+        for app in args.app:
+            port = _free_port()
+            servers[app] = (port, _start_gunicorn(port, args.worker_class, app))
         with tempfile.TemporaryDirectory() as directory:
             scripts = _lua(token, directory)
             for _ in range(args.rounds):  # interleaved, so a noisy neighbour hits all alike
                 for name in URLS:
-                    runs[name].append(
-                        _wrk(port, name, scripts[name], args.seconds, args.connections)
-                    )
+                    for app, (port, _process) in servers.items():
+                        script = scripts[name]
+                        result = _wrk(app, port, name, script, args.seconds, args.connections)
+                        runs[app, name].append(result)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        for _port, process in servers.values():
+            process.terminate()
+            process.wait(timeout=30)
     _report([_median(results) for results in runs.values()], args)
 
 

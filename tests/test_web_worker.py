@@ -132,3 +132,30 @@ def test_pipelined_request__the_response_arrives_whole(serve) -> None:
         while chunk := sock.recv(4096):
             data += chunk
         assert data.startswith(b"HTTP/1.1 200") and data.endswith(b"hello")
+
+
+@pytest.mark.parametrize(
+    ("request_line", "status", "code"),
+    [
+        (b"GET /api/v1/features/\xff HTTP/1.1", 400, "bad_request"),  # not ASCII
+        (b"GET /api/v1/features/a\x00b HTTP/1.1", 400, "bad_request"),  # NUL
+        (b"GET /" + b"a" * 5000 + b" HTTP/1.1", 414, "uri_too_long"),  # beyond the default 4094
+    ],
+)
+def test_request_line_gunicorn_refuses__json_error_shape(
+    serve, request_line: bytes, status: int, code: str
+) -> None:
+    """gunicorn answers these itself, before any application: in the API's error shape."""
+    import json
+
+    port = serve(OURS)
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(request_line + b"\r\nHost: x\r\n\r\n")
+        sock.settimeout(5)
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode())
+    assert b"Content-Type: application/json" in head
+    assert json.loads(body)["error"]["code"] == code

@@ -14,8 +14,9 @@ The lane answers only the plain case, with the same components the DRF view uses
 already in the process cache whose user holds `flags.view_flag` (so a privileged client), an
 allowed host, a valid user id, a known flag whose configuration is cached, and no revision
 check due: it never queries the database. `lane_plan` decides that without side effects;
-anything else (no token, a token not cached yet, a session, a bad parameter, an unknown flag)
-goes to the DRF view, which handles it, errors included, exactly as before.
+anything else (no token, a token not cached yet, any cookie, a bad parameter, an unknown flag)
+goes to the DRF view, which handles it, errors included, exactly as before. A differential test
+(flags/tests/api/test_fastpath_differential.py) holds the lane to the DRF view's answers.
 """
 
 from __future__ import annotations
@@ -76,6 +77,11 @@ def lane_plan(request: HttpRequest, name: str) -> LanePlan | None:
     No side effect: nothing is counted or recorded before the lane commits to answering.
     """
     if request.method != "GET":
+        return None
+    # Cookies are read by middleware the lane does not run: a stale session cookie is deleted
+    # (with `Vary: Cookie`), a malformed CSRF cookie replaced. Token clients send none; a
+    # request with cookies goes to Django.
+    if request.META.get("HTTP_COOKIE"):
         return None
     raw = credential(request.META)
     if raw is None or not well_formed(raw):
@@ -146,18 +152,33 @@ class EvaluationLane:
         self.handler = handler
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") == "GET":
-            match = DETAIL_PATH.fullmatch(environ.get("PATH_INFO", ""))
-            if match is not None:
-                request = WSGIRequest(environ)
-                try:
-                    plan = lane_plan(request, match["name"])
-                except Exception:  # noqa: BLE001 - bad input (too many fields, say): Django
-                    plan = None  # answers it, with its error handling and telemetry
-                if plan is not None:
-                    request.lane_plan = plan  # type: ignore[attr-defined]
-                    return self._respond(self.handler(request), start_response)
+        if environ.get("REQUEST_METHOD") == "GET" and DETAIL_PATH.fullmatch(
+            environ.get("PATH_INFO", "")
+        ):
+            request = self._planned(environ)
+            if request is not None:
+                return self._respond(self.handler(request), start_response)
         return self.django_app(environ, start_response)
+
+    @staticmethod
+    def _planned(environ: dict[str, Any]) -> HttpRequest | None:
+        """The request with its plan when the lane answers it, else None (Django answers).
+
+        `WSGIRequest` writes the decoded path into the environ it is given (PATH_INFO and
+        SCRIPT_NAME), where WSGI keeps latin-1 text: Django, handed that environ, failed to
+        re-encode an emoji and gunicorn answered its HTML 500. So the lane reads a copy, and
+        takes the flag name from the decoded path, as Django's URL resolution does.
+        """
+        try:
+            request = WSGIRequest(dict(environ))
+            match = DETAIL_PATH.fullmatch(request.path_info)
+            plan = None if match is None else lane_plan(request, match["name"])
+        except Exception:  # noqa: BLE001 - bad input (too many fields, say): Django
+            return None  # answers it, with its error handling and telemetry
+        if plan is None:
+            return None
+        request.lane_plan = plan  # type: ignore[attr-defined]
+        return request
 
     def _answer(self, request: HttpRequest) -> HttpResponse:
         response = lane_answer(request, request.lane_plan)  # type: ignore[attr-defined]

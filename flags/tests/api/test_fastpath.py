@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 import pytest
 from django.conf import settings
@@ -46,7 +46,10 @@ class Lane:
         self.headers = headers
 
     def get(self, path: str, **extra: str) -> WsgiResponse:
-        request = RequestFactory().get(path, **{**self.headers, **extra})
+        environ = RequestFactory().get(path, **{**self.headers, **extra}).environ
+        # As gunicorn gives it: the path's bytes as latin-1 text (the request RequestFactory
+        # built has rewritten PATH_INFO decoded).
+        environ["PATH_INFO"] = unquote_to_bytes(path.split("?")[0]).decode("latin-1")
         seen: dict[str, Any] = {}
 
         def start_response(status: str, headers: list[tuple[str, str]]) -> None:
@@ -56,7 +59,7 @@ class Lane:
         request_started.disconnect(close_old_connections)
         request_finished.disconnect(close_old_connections)
         try:
-            body = b"".join(self.app(request.environ, start_response))
+            body = b"".join(self.app(environ, start_response))
         finally:
             request_started.connect(close_old_connections)
             request_finished.connect(close_old_connections)
@@ -125,6 +128,30 @@ def test_anything_unusual__left_to_django(
     lane.get(URL)  # caches the token
     assert lane.get(path, **extra).status_code == status
     assert answered == []
+
+
+def test_request_with_cookies__left_to_django(answered: list[str]) -> None:
+    """Middleware the lane does not run read cookies: a stale session cookie is deleted and a
+    malformed CSRF cookie replaced (found by the differential test)."""
+    make_flag("hub")
+    lane = Lane(_reader())
+    lane.get(URL)
+    stale = lane.get(URL, HTTP_COOKIE="sessionid=stale")
+    assert answered == []
+    assert stale.status_code == 200
+    assert stale.headers["Vary"] == "Cookie" and 'sessionid=""' in stale.headers["Set-Cookie"]
+
+
+def test_emoji_in_the_name__the_environ_reaches_django_as_wsgi_gave_it(answered: list[str]) -> None:
+    """Defect 4 of issue 11: the lane read the request from the environ it then handed Django,
+    rewritten (decoded); Django could not re-encode it and gunicorn answered an HTML 500."""
+    make_flag("hub")
+    lane = Lane(_reader())
+    lane.get(URL)
+    response = lane.get("/api/v1/features/%F0%9F%98%8A")
+    assert answered == []
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
 
 
 def test_token_without_view_flag__left_to_drf_and_refused(answered: list[str]) -> None:
