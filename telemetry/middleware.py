@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 
@@ -144,7 +145,7 @@ def _record_server_error(request: HttpRequest, route: str, status: int, *, api: 
         "error",
         level=logging.ERROR,
         exc_info=(type(exception), exception, exception.__traceback__) if exception else None,
-        user_id=user_id_of(getattr(request, "user", None)),
+        user_id=_user_id(request),
         path=request.path,
         method=request.method,
         status=status,
@@ -166,13 +167,22 @@ def _record_client_error(request: HttpRequest, route: str, status: int) -> None:
         level=logging.WARNING,
         deferred=True,
         action="client_error",
-        user_id=user_id_of(getattr(request, "user", None)),
+        user_id=_user_id(request),
         path=request.path,
         method=request.method,
         status=status,
         page=route,
         properties=properties,
     )
+
+
+def _user_id(request: HttpRequest) -> str:
+    """Who made the request, when that can be told. During a database outage's 503 the
+    session user cannot be loaded: the event is kept without it rather than lost."""
+    try:
+        return user_id_of(getattr(request, "user", None))
+    except DatabaseError:
+        return ""
 
 
 def _server_error(request_id: str) -> HttpResponse:
