@@ -85,7 +85,9 @@ def _flag_change() -> FlagChange:
 
 
 def _token() -> ApiToken:
-    return token_create(username=_user().username, scope="write", label="billing-svc")[0]
+    return token_create(username=_user().username, scope="write", label="billing-svc", actor=ACTOR)[
+        0
+    ]
 
 
 def _provider() -> Provider:

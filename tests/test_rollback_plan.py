@@ -65,7 +65,9 @@ def env(live_server, django_user_model) -> dict[str, str]:
     user = django_user_model.objects.create_superuser("oncall", "oncall@example.com", "pw")
     from flags.api.token_services import token_create
 
-    _, secret = token_create(username=user.get_username(), scope="write", label="incident")
+    _, secret = token_create(
+        username=user.get_username(), scope="write", label="incident", actor=Actor.system("test")
+    )
     bin_dir = str(Path(sys.executable).parent)
     return {
         **os.environ,

@@ -23,6 +23,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
+from flags.actors import Actor
 from flags.api.token_services import token_create
 from flags.testutils import override_flag
 from llmhub.hub.models import LLMModel, Provider, ProviderKey, TierRule
@@ -397,8 +398,10 @@ def test_access_api(world: World, role: str) -> None:
 
 
 def test_access_api__token__needs_its_users_view_permission(world: World) -> None:
-    _, denied = token_create(username="nobody", scope="read", label="t")
-    _, allowed = token_create(username="viewer", scope="read", label="t")
+    _, denied = token_create(username="nobody", scope="read", label="t", actor=Actor.system("test"))
+    _, allowed = token_create(
+        username="viewer", scope="read", label="t", actor=Actor.system("test")
+    )
     url = "/api/v1/hub/access?tier=free&model=groq/llama-3.1-8b"
     assert Client().get(url, HTTP_AUTHORIZATION=f"Bearer {denied}").status_code == 403
     assert Client().get(url, HTTP_AUTHORIZATION=f"Bearer {allowed}").status_code == 200
