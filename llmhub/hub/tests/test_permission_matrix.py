@@ -38,8 +38,8 @@ from llmhub.hub.permissions import (
 from llmhub.hub.seed.loaders import seed_catalog, seed_tiers
 from llmhub.hub.services import provider_key_add
 from llmhub.hub.tests.factories import StaffUserFactory
-from llmhub.hub.tests.html_forms import HtmlForm, csrf_token_in, post_forms
 from telemetry.models import Event
+from tests.html_forms import HtmlForm, csrf_token_in, post_forms
 
 pytestmark = pytest.mark.django_db
 
