@@ -124,6 +124,17 @@ class TelemetryMiddleware:
         return _server_error(ctx.request_id if ctx else "")
 
 
+def _answered(request: HttpRequest, route: str, status: int) -> dict[str, Any]:
+    """Who asked for what and how it was answered, as the events about a request record it."""
+    return {
+        "user_id": user_id_of(getattr(request, "user", None)),
+        "path": request.path,
+        "method": request.method,
+        "status": status,
+        "page": route,
+    }
+
+
 def _record_server_error(request: HttpRequest, route: str, status: int, *, api: bool) -> None:
     """One `error` event per request answered 5xx: an unhandled exception (with its
     traceback) or a 5xx response (a database outage's 503, say).
@@ -144,11 +155,7 @@ def _record_server_error(request: HttpRequest, route: str, status: int, *, api: 
         "error",
         level=logging.ERROR,
         exc_info=(type(exception), exception, exception.__traceback__) if exception else None,
-        user_id=user_id_of(getattr(request, "user", None)),
-        path=request.path,
-        method=request.method,
-        status=status,
-        page=route,
+        **_answered(request, route, status),
         properties=properties,
     )
 
@@ -166,11 +173,7 @@ def _record_client_error(request: HttpRequest, route: str, status: int) -> None:
         level=logging.WARNING,
         deferred=True,
         action="client_error",
-        user_id=user_id_of(getattr(request, "user", None)),
-        path=request.path,
-        method=request.method,
-        status=status,
-        page=route,
+        **_answered(request, route, status),
         properties=properties,
     )
 
