@@ -13,7 +13,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from flags.tests.support.services import free_port
 from tests.test_make_run import _development_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,12 +34,6 @@ MARK = "@@readme-block@@"
 
 def sh_blocks() -> list[str]:
     return re.findall(r"^```sh\n(.*?)^```", README.read_text(), flags=re.S | re.M)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
@@ -77,7 +71,7 @@ def readme(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     database = home / "db.sqlite3"
     env = _development_env(database)
     subprocess.run(["bin/demo"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     log = home / "runserver.log"
     with log.open("wb") as out:
         server = subprocess.Popen(

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from django.conf import settings
 
-from flags.tests.support.services import free_port, private_redis
+from flags.tests.support.services import database_url, free_port, private_redis
 from tests.system.processes import Deployment, Http, assert_every_worker_sees_the_change
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -23,17 +22,8 @@ FLAG = "system_flag"
 PASSWORD = "system-test-password"
 
 
-def _server_url(database: str) -> str:
-    """A URL on the PostgreSQL server the tests use (credentials from the test settings)."""
-    params = settings.DATABASES["default"]
-    user = params.get("USER") or "postgres"
-    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
-    host, port = params.get("HOST") or "127.0.0.1", params.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{database}"
-
-
 def _database(name: str, create: bool) -> None:
-    with psycopg.connect(_server_url("postgres"), autocommit=True) as conn:
+    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if create:
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -96,7 +86,7 @@ def _environment(db_name: str, redis_url: str, port: int, logs: Path) -> dict[st
         "DJANGO_SECURE_COOKIES": "false",
         "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
         "PROVIDER_KEY_ENCRYPTION_KEYS": "YnVpbGQtb25seS1wbGFjZWhvbGRlci1rZXktMzJieXQ=",
-        "DATABASE_URL": _server_url(db_name),
+        "DATABASE_URL": database_url(db_name),
         "REDIS_URL": f"{base}/0",
         "CELERY_BROKER_URL": f"{base}/1",
         "BIND": f"127.0.0.1:{port}",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import sys
 import threading
 import time
@@ -22,11 +21,11 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from flags.actors import Actor
 from flags.models import Flag, FlagChange
 from flags.services import flag_create
+from flags.tests.support.services import database_url, free_port
 from tests.system.processes import Deployment, Http
 
 pytestmark = [
@@ -43,23 +42,7 @@ PASSWORD = "rollback-test-password-1"
 WORKERS = 2
 WITHIN_SECONDS = 1.0
 PROBE_SECONDS = 2.5  # probing goes on past the deadline, so late answers would show
-PORTS = range(21010, 21100)
 COHORT = re.compile(r'data-cohort="([a-z_]+)"')
-
-
-def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError(f"no free port in {PORTS}")
-
-
-def _database_url() -> str:
-    params = connection.settings_dict
-    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
-    host, port = params.get("HOST") or "127.0.0.1", params.get("PORT") or 5432
-    return f"postgres://{params.get('USER') or 'postgres'}{password}@{host}:{port}/{params['NAME']}"
 
 
 def _environment(port: int, logs: Path) -> dict[str, str]:
@@ -75,7 +58,7 @@ def _environment(port: int, logs: Path) -> dict[str, str]:
         "DJANGO_SECURE_COOKIES": "false",
         "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
         "PROVIDER_KEY_ENCRYPTION_KEYS": "YnVpbGQtb25seS1wbGFjZWhvbGRlci1rZXktMzJieXQ=",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "REDIS_URL": str(settings.REDIS_URL),
         "CELERY_TASK_ALWAYS_EAGER": "true",
         "BIND": f"127.0.0.1:{port}",
@@ -96,7 +79,7 @@ def web(tmp_path: Path) -> Iterator[Deployment]:
         whitelist_users=[ADMIN],
         tags=["hub"],
     )
-    port = _free_port()
+    port = free_port()
     server = Deployment(
         env=_environment(port, tmp_path), base_url=f"http://127.0.0.1:{port}", logs=tmp_path
     )
