@@ -77,18 +77,8 @@ def lane_plan(request: HttpRequest, name: str) -> LanePlan | None:
 
     No side effect: nothing is counted or recorded before the lane commits to answering.
     """
-    if request.method != "GET":
-        return None
-    # Cookies are read by middleware the lane does not run: a stale session cookie is deleted
-    # (with `Vary: Cookie`), a malformed CSRF cookie replaced. Token clients send none; a
-    # request with cookies goes to Django.
-    if request.META.get("HTTP_COOKIE"):
-        return None
-    raw = credential(request.META)
-    if raw is None or not well_formed(raw):
-        return None
-    identity = token_cache.fresh(token_hash(raw))
-    if identity is None or not identity.has_perm("flags.view_flag"):
+    identity = _lane_identity(request)
+    if identity is None:
         return None
     user_id = request.GET.get("user_id")
     if user_id is not None and not _plain_user_id(user_id):
@@ -107,6 +97,25 @@ def lane_plan(request: HttpRequest, name: str) -> LanePlan | None:
     if config is None:
         return None
     return LanePlan(identity, user_id, snapshot, config)
+
+
+def _lane_identity(request: HttpRequest) -> TokenIdentity | None:
+    """The token identity of a GET the lane may answer: one this process holds, whose user has
+    `flags.view_flag` (a privileged client), sent without cookies."""
+    if request.method != "GET":
+        return None
+    # Cookies are read by middleware the lane does not run: a stale session cookie is deleted
+    # (with `Vary: Cookie`), a malformed CSRF cookie replaced. Token clients send none; a
+    # request with cookies goes to Django.
+    if request.META.get("HTTP_COOKIE"):
+        return None
+    raw = credential(request.META)
+    if raw is None or not well_formed(raw):
+        return None
+    identity = token_cache.fresh(token_hash(raw))
+    if identity is None or not identity.has_perm("flags.view_flag"):
+        return None
+    return identity
 
 
 def _throttled(wait: int) -> HttpResponse:
