@@ -80,16 +80,7 @@ class TelemetryMiddleware:
         if status >= 500:
             _record_server_error(request, route, status, api=api)
         elif status in SECURITY_STATUSES:
-            record_event(
-                "security",
-                level=logging.WARNING,
-                action=SECURITY_STATUSES[status],
-                path=request.path,
-                method=request.method,
-                status=status,
-                page=route,
-                properties={"remote_addr": request.META.get("REMOTE_ADDR", "")},
-            )
+            _record_denied(request, route, status)
         elif status >= 400 and not api:  # an API request's api_call carries its status
             _record_client_error(request, route, status)
         if api:
@@ -133,6 +124,21 @@ def _answered(request: HttpRequest, route: str, status: int) -> dict[str, Any]:
         "status": status,
         "page": route,
     }
+
+
+def _record_denied(request: HttpRequest, route: str, status: int) -> None:
+    """401, 403, 429: a `security` event at WARNING (denied access is security-relevant by
+    itself), committed before the response like every event someone may need to audit."""
+    record_event(
+        "security",
+        level=logging.WARNING,
+        action=SECURITY_STATUSES[status],
+        path=request.path,
+        method=request.method,
+        status=status,
+        page=route,
+        properties={"remote_addr": request.META.get("REMOTE_ADDR", "")},
+    )
 
 
 def _record_server_error(request: HttpRequest, route: str, status: int, *, api: bool) -> None:
