@@ -14,7 +14,6 @@ import re
 import signal
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,8 +25,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.models import User
 
 from flags.tests.api.conftest import make_flag, make_token
-from flags.tests.support.services import free_port, private_redis
-from telemetry.tests.worker import database_url
+from flags.tests.support.services import database_url, free_port, private_redis
 from tests.hostile.paths import (
     RAW_ODD_VALUES,
     methods,
@@ -35,6 +33,7 @@ from tests.hostile.paths import (
     problems,
     raw_request_target,
 )
+from tests.system.processes import wait_healthy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,25 +111,16 @@ def web(tmp_path: Path) -> Iterator[int]:
             start_new_session=True,
         )
         try:
-            _wait_healthy(port, process, tmp_path / "web.err")
+            wait_healthy(
+                f"http://127.0.0.1:{port}",
+                {"bin/web": process},
+                {"bin/web": tmp_path / "web.err"},
+                120,
+            )
             yield port
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=30)
-
-
-def _wait_healthy(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"bin/web exited: {log.read_text()[-3000:]}")
-        try:
-            if send(port, "GET", b"/healthz", {}).status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("bin/web did not answer /healthz")
 
 
 def _cookies(answer: Answer, into: dict[str, str]) -> None:

@@ -68,20 +68,31 @@ class Deployment:
                 process.wait(timeout=10)
 
     def wait_healthy(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for name, process in self.processes.items():
-                if process.poll() is not None:
-                    raise RuntimeError(
-                        f"{name} exited: {(self.logs / f'{name}.err').read_text()[-3000:]}"
-                    )
-            try:
-                if Http(self.base_url).request("GET", "/healthz")[0] == 200:
+        logs = {name: self.logs / f"{name}.err" for name in self.processes}
+        wait_healthy(self.base_url, self.processes, logs, timeout)
+
+
+def wait_healthy(
+    base_url: str,
+    processes: dict[str, subprocess.Popen[bytes]],
+    logs: dict[str, Path],
+    timeout: float = 60,
+) -> None:
+    """Until `GET /healthz` answers 200; a process that exits first fails at once, with the
+    tail of its log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited: {logs[name].read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as answer:
+                if answer.status == 200:
                     return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("bin/web did not answer /healthz")
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{base_url}/healthz did not answer 200 within {timeout} s")
 
 
 def probes_by_worker(logs: Path) -> dict[str, list[str]]:
