@@ -9,9 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
-from flags.actors import Actor
-from flags.services import flag_create
-from llmhub.hub.seed.loaders import seed_catalog, seed_tiers
+from llmhub.hub.tests.factories import seed_hub
 from telemetry.models import AggregationState
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,15 +27,7 @@ def _new_hub_views_today(page: Any) -> int:
 def test_dashboard__own_clicks__show_without_aggregating(
     live_server: Any, browser_page: Any
 ) -> None:
-    seed_catalog()
-    seed_tiers()
-    flag_create(
-        name="unified_llm_hub",
-        actor=Actor.system("test"),
-        source="settings",
-        enabled=True,
-        rollout_percentage=100,
-    )
+    seed_hub(rollout_percentage=100)
     get_user_model().objects.create_superuser("root", password=PASSWORD)
     page, base = browser_page, live_server.url
     errors: list[str] = []

@@ -159,27 +159,24 @@ def test_command__create_and_revoke__security_events_at_info_naming_the_command(
 
 
 def test_admin__create_and_revoke__security_events_name_the_admin(
-    caplog: pytest.LogCaptureFixture, django_capture_on_commit_callbacks
+    admin_client: Client, caplog: pytest.LogCaptureFixture, django_capture_on_commit_callbacks
 ) -> None:
     caplog.set_level(logging.INFO, logger="telemetry.events")
-    admin = make_user("root", staff=True)
-    admin.is_superuser = True
-    admin.save()
     owner = make_user("svc")
-    client = Client()
-    client.force_login(admin)
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/admin/flags/apitoken/add/", {"user": owner.pk, "label": "b", "scope": "read"})
+        admin_client.post(
+            "/admin/flags/apitoken/add/", {"user": owner.pk, "label": "b", "scope": "read"}
+        )
         token = ApiToken.objects.get()
-        client.post(
+        admin_client.post(
             "/admin/flags/apitoken/", {"action": "revoke_tokens", "_selected_action": [token.pk]}
         )
 
     events = _token_events(caplog)
     assert [(action, level, user) for action, level, user, _ in events] == [
-        ("token_created", logging.INFO, "root"),
-        ("token_revoked", logging.INFO, "root"),
+        ("token_created", logging.INFO, "admin"),
+        ("token_revoked", logging.INFO, "admin"),
     ]
-    assert {props["actor"] for *_, props in events} == {"root"}
+    assert {props["actor"] for *_, props in events} == {"admin"}
     assert {props["token"] for *_, props in events} == {token.prefix}
