@@ -14,7 +14,6 @@ import re
 import signal
 import socket
 import subprocess
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from tests.hostile.paths import (
     problems,
     raw_request_target,
 )
-from tests.system.processes import wait_healthy
+from tests.system.processes import production_env, wait_healthy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,24 +71,16 @@ def _exchange(port: int, request: bytes) -> Answer:
 
 def _environment(port: int, redis_url: str, logs: Path) -> dict[str, str]:
     base = redis_url.rsplit("/", 1)[0]
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "DJANGO_SETTINGS_MODULE": "llmhub.settings.production",
-        "DJANGO_SECRET_KEY": "hostile-" + uuid.uuid4().hex * 2,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_SECURE_COOKIES": "false",
-        "PROVIDER_KEY_ENCRYPTION_KEYS": "YnVpbGQtb25seS1wbGFjZWhvbGRlci1rZXktMzJieXQ=",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": f"{base}/0",
-        "CELERY_BROKER_URL": f"{base}/1",
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        "PROMETHEUS_MULTIPROC_DIR": str(logs / "metrics"),
+    env = production_env(
+        port=port,
+        logs=logs,
+        database_url=database_url(),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        REDIS_URL=f"{base}/0",
+        CELERY_BROKER_URL=f"{base}/1",
         # The admin's pages need the manifest of collected static files, as in the image.
-        "COLLECTSTATIC_ON_START": "1",
-    }
+        COLLECTSTATIC_ON_START="1",
+    )
     for scope in ("TOKEN", "USER", "ADDRESS"):
         for kind in ("READ", "WRITE"):
             env[f"API_RATE_{scope}_{kind}"] = HIGH_RATE

@@ -15,7 +15,12 @@ import psycopg
 import pytest
 
 from flags.tests.support.services import database_url, free_port, private_redis
-from tests.system.processes import Deployment, Http, assert_every_worker_sees_the_change
+from tests.system.processes import (
+    Deployment,
+    Http,
+    assert_every_worker_sees_the_change,
+    production_env,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 FLAG = "system_flag"
@@ -73,29 +78,18 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 
 
 def _environment(db_name: str, redis_url: str, port: int, logs: Path) -> dict[str, str]:
-    import os
-
     base = redis_url.rsplit("/", 1)[0]
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "DJANGO_SETTINGS_MODULE": "llmhub.settings.production",
-        "DJANGO_SECRET_KEY": "system-test-" + uuid.uuid4().hex * 2,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_SECURE_COOKIES": "false",
-        "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
-        "PROVIDER_KEY_ENCRYPTION_KEYS": "YnVpbGQtb25seS1wbGFjZWhvbGRlci1rZXktMzJieXQ=",
-        "DATABASE_URL": database_url(db_name),
-        "REDIS_URL": f"{base}/0",
-        "CELERY_BROKER_URL": f"{base}/1",
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        "PROMETHEUS_MULTIPROC_DIR": str(logs / "metrics"),
-        "CELERY_BEAT_SCHEDULE_FILE": str(logs / "beat-schedule"),
-        "TELEMETRY_AGGREGATE_SECONDS": "3",
-        "TELEMETRY_AGGREGATION_DELAY_SECONDS": "1",
-    }
+    return production_env(
+        port=port,
+        logs=logs,
+        database_url=database_url(db_name),
+        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
+        REDIS_URL=f"{base}/0",
+        CELERY_BROKER_URL=f"{base}/1",
+        CELERY_BEAT_SCHEDULE_FILE=str(logs / "beat-schedule"),
+        TELEMETRY_AGGREGATE_SECONDS="3",
+        TELEMETRY_AGGREGATION_DELAY_SECONDS="1",
+    )
 
 
 def test_flag__created_with_a_token_and_evaluated(deployment: Deployment) -> None:

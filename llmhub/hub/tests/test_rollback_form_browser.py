@@ -6,14 +6,12 @@ pages (docs/ROLLBACK_PLAN.md, step 1 A).
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +24,7 @@ from flags.actors import Actor
 from flags.models import Flag, FlagChange
 from flags.services import flag_create
 from flags.tests.support.services import database_url, free_port
-from tests.system.processes import Deployment, Http
+from tests.system.processes import Deployment, Http, production_env
 
 pytestmark = [
     pytest.mark.browser,
@@ -47,24 +45,16 @@ COHORT = re.compile(r'data-cohort="([a-z_]+)"')
 
 def _environment(port: int, logs: Path) -> dict[str, str]:
     """Production settings on this test's database and Redis, with two workers."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "PYTHON": sys.executable,
-        "DJANGO_SETTINGS_MODULE": "llmhub.settings.production",
-        "DJANGO_SECRET_KEY": "rollback-browser-" + uuid.uuid4().hex * 2,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_SECURE_COOKIES": "false",
-        "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
-        "PROVIDER_KEY_ENCRYPTION_KEYS": "YnVpbGQtb25seS1wbGFjZWhvbGRlci1rZXktMzJieXQ=",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": str(settings.REDIS_URL),
-        "CELERY_TASK_ALWAYS_EAGER": "true",
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": str(WORKERS),
-        "PROMETHEUS_MULTIPROC_DIR": str(logs / "metrics"),
-    }
+    return production_env(
+        port=port,
+        logs=logs,
+        database_url=database_url(),
+        PYTHON=sys.executable,
+        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
+        REDIS_URL=str(settings.REDIS_URL),
+        CELERY_TASK_ALWAYS_EAGER="true",
+        WEB_CONCURRENCY=str(WORKERS),
+    )
 
 
 @pytest.fixture
