@@ -63,15 +63,13 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Test data loaded in {time.monotonic() - started:.1f} s.")
         )
 
-
     def _seed(self, name: str, seeder: Seeder | str, run: SeedRun) -> list[Tally]:
         """Run one seeder, print its line, and return its tallies (none for a plain message)."""
         try:
             result = resolve(seeder)(run)
         except ImportError as exc:
             raise Problems(
-                f"Seeder {name!r} needs the development requirements "
-                f"(requirements-dev.txt): {exc}"
+                f"Seeder {name!r} needs the development requirements (requirements-dev.txt): {exc}"
             ) from None
         if isinstance(result, str):
             self.stdout.write(f"{name}: {result}")
