@@ -1,14 +1,17 @@
 """Shared test fixtures.
 
-Service markers: a test marked `redis` or `postgres` needs that real service. Without it the test
-is skipped locally, but fails when `LLMHUB_REQUIRE_SERVICES=1` (as `.ci/run` sets), so CI can
-never pass by silently skipping what it claims to check.
+Service markers: a test marked `redis` or `postgres` needs that real service, one marked `browser`
+Debian's Chromium (`/usr/bin/chromium`, `apt-get install -y chromium`) driven by Playwright, which
+never downloads a browser of its own. Without it the test is skipped locally, but fails when
+`LLMHUB_REQUIRE_SERVICES=1` (as `.ci/run` sets), so CI can never pass by silently skipping what
+it claims to check.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,9 +23,32 @@ from flags import client
 from flags.store import store
 
 REQUIRE_SERVICES = os.environ.get("LLMHUB_REQUIRE_SERVICES") == "1"
+SERVICE_MARKERS = ("redis", "postgres", "browser")
+CHROMIUM = os.environ.get("LLMHUB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _browser_missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401  (optional: only browser tests need it)
+    except ImportError:
+        return "needs the playwright package (requirements-dev.txt)"
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        return f"needs Chromium at {CHROMIUM} (apt-get install -y chromium)"
+    return None
 
 
 def _service_missing(marker: str) -> str | None:
+    if marker == "browser":
+        return _browser_missing()
     if marker == "redis" and not settings.REDIS_URL:
         return "needs REDIS_URL (a real Redis)"
     engine = settings.DATABASES["default"]["ENGINE"]
@@ -32,7 +58,7 @@ def _service_missing(marker: str) -> str | None:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    for marker in ("redis", "postgres"):
+    for marker in SERVICE_MARKERS:
         if item.get_closest_marker(marker) is None:
             continue
         missing = _service_missing(marker)
@@ -40,6 +66,31 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.fail(f"{missing}, and LLMHUB_REQUIRE_SERVICES=1 says it must be there")
         if missing:
             pytest.skip(missing)
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Any]:
+    """A fresh Chromium page (own cookies). Playwright's sync API keeps an event loop running
+    in this thread, so Django's async-safety check must be relaxed for the test's ORM calls."""
+    from playwright.sync_api import sync_playwright  # optional, see _browser_missing
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.set_default_timeout(10_000)
+            yield context.new_page()
+            context.close()
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture(autouse=True)

@@ -85,7 +85,9 @@ def _seed() -> str:
         )
     user, _ = User.objects.get_or_create(username="bench")
     user.user_permissions.set(Permission.objects.filter(codename__endswith="_flag"))
-    return token_create(username="bench", scope="read", label="api_bench")[1]
+    return token_create(
+        username="bench", scope="read", label="api_bench", actor=Actor.system("bench")
+    )[1]
 
 
 def _free_port() -> int:

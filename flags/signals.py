@@ -1,8 +1,11 @@
-"""`flag_changed` is sent after the transaction that wrote a `FlagChange` commits.
+"""Signals sent after the transaction that made a change commits (a rolled-back one sends none).
 
-Receivers (telemetry, for one) get `change=<FlagChange>`; a rolled-back change sends nothing.
+`flag_changed`: receivers (telemetry, for one) get `change=<FlagChange>`.
+`token_changed`: receivers get `token=<ApiToken>`, `action` ("token_created" or
+"token_revoked") and `actor=<flags.actors.Actor>`: who did it, for the audit trail.
 """
 
 from django.dispatch import Signal
 
 flag_changed = Signal()
+token_changed = Signal()

@@ -137,6 +137,8 @@ class SnapshotStore:
 
     @staticmethod
     def _load() -> tuple[dict[str, FlagSnapshot], dict[str, dict[str, Any]]]:
+        # Imported when first needed: the selectors load the models, and this module loads
+        # with the `flags` package (flags.client), before Django's app registry is ready.
         from flags.selectors import flag_state_load
 
         return flag_state_load()
@@ -149,7 +151,7 @@ class SnapshotStore:
             except Exception:  # noqa: BLE001 - any cache failure means "ask the database"
                 logger.warning("flags: cache unavailable, reading the revision from the database")
                 self._cache_down_until = now + CACHE_RETRY_SECONDS
-        from flags.selectors import flag_revision
+        from flags.selectors import flag_revision  # when first needed, as in _load
 
         try:
             revision = flag_revision()

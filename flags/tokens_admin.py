@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from flags.actors import Actor
 from flags.api.token_services import token_cache, token_create, token_revoke
 from flags.tokens import ApiToken
 
@@ -49,7 +50,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         token, raw = token_create(
-            username=obj.user.get_username(), scope=obj.scope, label=obj.label
+            username=obj.user.get_username(),
+            scope=obj.scope,
+            label=obj.label,
+            actor=Actor.for_user(request.user),
         )
         obj.pk = token.pk
         obj.prefix = token.prefix
@@ -70,5 +74,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected tokens")
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-        revoked = sum(token_revoke(token=token) for token in queryset)
+        actor = Actor.for_user(request.user)
+        revoked = sum(token_revoke(token=token, actor=actor) for token in queryset)
         self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)

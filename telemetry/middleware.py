@@ -81,16 +81,7 @@ class TelemetryMiddleware:
         if status >= 500:
             _record_server_error(request, route, status, api=api)
         elif status in SECURITY_STATUSES:
-            record_event(
-                "security",
-                level=logging.WARNING,
-                action=SECURITY_STATUSES[status],
-                path=request.path,
-                method=request.method,
-                status=status,
-                page=route,
-                properties={"remote_addr": request.META.get("REMOTE_ADDR", "")},
-            )
+            _record_denied(request, route, status)
         elif status >= 400 and not api:  # an API request's api_call carries its status
             _record_client_error(request, route, status)
         if api:
@@ -125,6 +116,32 @@ class TelemetryMiddleware:
         return _server_error(ctx.request_id if ctx else "")
 
 
+def _answered(request: HttpRequest, route: str, status: int) -> dict[str, Any]:
+    """Who asked for what and how it was answered, as the events about a request record it."""
+    return {
+        "user_id": _user_id(request),
+        "path": request.path,
+        "method": request.method,
+        "status": status,
+        "page": route,
+    }
+
+
+def _record_denied(request: HttpRequest, route: str, status: int) -> None:
+    """401, 403, 429: a `security` event at WARNING (denied access is security-relevant by
+    itself), committed before the response like every event someone may need to audit."""
+    record_event(
+        "security",
+        level=logging.WARNING,
+        action=SECURITY_STATUSES[status],
+        path=request.path,
+        method=request.method,
+        status=status,
+        page=route,
+        properties={"remote_addr": request.META.get("REMOTE_ADDR", "")},
+    )
+
+
 def _record_server_error(request: HttpRequest, route: str, status: int, *, api: bool) -> None:
     """One `error` event per request answered 5xx: an unhandled exception (with its
     traceback) or a 5xx response (a database outage's 503, say).
@@ -145,11 +162,7 @@ def _record_server_error(request: HttpRequest, route: str, status: int, *, api: 
         "error",
         level=logging.ERROR,
         exc_info=(type(exception), exception, exception.__traceback__) if exception else None,
-        user_id=_user_id(request),
-        path=request.path,
-        method=request.method,
-        status=status,
-        page=route,
+        **_answered(request, route, status),
         properties=properties,
     )
 
@@ -167,11 +180,7 @@ def _record_client_error(request: HttpRequest, route: str, status: int) -> None:
         level=logging.WARNING,
         deferred=True,
         action="client_error",
-        user_id=_user_id(request),
-        path=request.path,
-        method=request.method,
-        status=status,
-        page=route,
+        **_answered(request, route, status),
         properties=properties,
     )
 

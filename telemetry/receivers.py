@@ -33,6 +33,25 @@ def on_flag_changed(sender: Any, change: Any, **kwargs: Any) -> None:
     record_event("security", level=logging.INFO, **{**fields, "action": "flag_change"})
 
 
+def on_token_changed(sender: Any, token: Any, action: str, actor: Any, **kwargs: Any) -> None:
+    """A token created or revoked: a `security` event at INFO (audited, authorised work, like
+    a flag change), naming who did it and which token (never its secret)."""
+    record_event(
+        "security",
+        level=logging.INFO,
+        action=action,
+        user_id=actor.user.get_username() if actor.user is not None else "",
+        properties={
+            "actor": actor.label,
+            "actor_kind": actor.kind,
+            "token": token.prefix,
+            "label": token.label,
+            "scope": token.scope,
+            "owner": token.user.get_username(),
+        },
+    )
+
+
 def on_request_exception(sender: Any, request: Any = None, **kwargs: Any) -> None:
     """Exceptions a view did not raise (middleware, URL resolution): the middleware's
     process_exception records those a view raised."""

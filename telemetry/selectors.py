@@ -148,16 +148,7 @@ def cohort_series(
     error rate and p95 latency."""
     index = {day: i for i, day in enumerate(period.days)}
     series = _series(period)
-    for row in day_figures(period) if figures is None else figures:
-        if row["cohort"] not in series:
-            continue
-        cohort, i = series[row["cohort"]], index[row["day"]]
-        cohort["errors"][i] += row["errors"]
-        cohort["client_errors"][i] += row["client_errors"]
-        if row["event_type"] == "page_view":
-            cohort["views"][i] += row["count"]
-        if row["event_type"] in ("page_view", "api_call"):
-            cohort["requests"][i] += row["count"]
+    _add_day_figures(series, index, day_figures(period) if figures is None else figures)
     for users in _users(period):
         series[users["cohort"]]["users"][index[users["day"]]] = users["users"]
     for (cohort_name, day), p95 in _p95(period).items():
@@ -172,6 +163,21 @@ def cohort_series(
             if day < kept_from:  # raw events pruned: unknown, not zero
                 cohort["users"][i] = None
     return series
+
+
+def _add_day_figures(
+    series: dict[str, dict[str, list[Any]]], index: dict[date, int], rows: list[dict[str, Any]]
+) -> None:
+    for row in rows:
+        if row["cohort"] not in series:
+            continue
+        cohort, i = series[row["cohort"]], index[row["day"]]
+        cohort["errors"][i] += row["errors"]
+        cohort["client_errors"][i] += row["client_errors"]
+        if row["event_type"] == "page_view":
+            cohort["views"][i] += row["count"]
+        if row["event_type"] in ("page_view", "api_call"):
+            cohort["requests"][i] += row["count"]
 
 
 def _raw_events_kept_from() -> date:

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html import unescape
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from django.contrib import admin
@@ -31,7 +30,7 @@ from flags.tokens import ApiToken
 from llmhub.hub import services as hub_services
 from llmhub.hub.models import LLMModel, Provider, ProviderKey, Tier, TierRule
 from telemetry.models import AggregationState, Event, EventSummary, FlagEvaluationCount
-from tests.admin_forms import Form, admin_form
+from tests.html_forms import HtmlForm, admin_form, open_admin_form, post_as_browser
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("round-trip test")
@@ -85,7 +84,10 @@ def _flag_change() -> FlagChange:
 
 
 def _token() -> ApiToken:
-    return token_create(username=_user().username, scope="write", label="billing-svc")[0]
+    token, _ = token_create(
+        username=_user().username, scope="write", label="billing-svc", actor=ACTOR
+    )
+    return token
 
 
 def _provider() -> Provider:
@@ -281,19 +283,6 @@ def _url(model: type[models.Model], view: str, *args: Any) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
-def _open(client: Client, url: str) -> Form:
-    response = client.get(url)
-    assert response.status_code == 200, response.content.decode()[:500]
-    return admin_form(response.content.decode())
-
-
-def _post(client: Client, url: str, pairs: list[tuple[str, str]]) -> HttpResponse:
-    # urlencoded, as a browser posts a form without file inputs
-    response = client.post(url, urlencode(pairs), content_type="application/x-www-form-urlencoded")
-    assert isinstance(response, HttpResponse)
-    return response
-
-
 def _errors(response: HttpResponse) -> str:
     html = response.content.decode()
     found = re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', html, re.S)
@@ -337,7 +326,7 @@ def test_change_form__submitted_as_rendered__changes_nothing(
     # given an instance and its change form as rendered
     obj = _build(model)
     url = _url(model, "change", obj.pk)
-    form = _open(admin_client, url)
+    form = open_admin_form(admin_client, url)
     page = admin_client.get(url).content.decode()
     assert SECRET not in page, "the change form shows a provider key whole"
     before = _database()
@@ -346,10 +335,10 @@ def test_change_form__submitted_as_rendered__changes_nothing(
         # then a read-only admin renders nothing editable and refuses a post
         assert form.editable() == [], [c.name for c in form.editable()]
         assert "_save" not in form.buttons
-        assert _post(admin_client, url, form.submission(button=None)).status_code == 403
+        assert post_as_browser(admin_client, url, form.submission(button=None)).status_code == 403
     else:
         # when it is submitted exactly as a browser would
-        _saved(_post(admin_client, url, form.submission()))
+        _saved(post_as_browser(admin_client, url, form.submission()))
     # then no row changed and no history row appeared
     assert _changed(before, _database()) == {}
 
@@ -368,16 +357,16 @@ def test_add_form__typed_saved_reopened_and_saved__changes_nothing(
     assert typed, f"{model._meta.label} can be added in admin: add what a user types to ADD_TYPED"
     values = typed()
     existing = set(model._default_manager.values_list("pk", flat=True))
-    form = _open(admin_client, url)
+    form = open_admin_form(admin_client, url)
     form.fill(values)
-    _saved(_post(admin_client, url, form.submission()))
+    _saved(post_as_browser(admin_client, url, form.submission()))
     created = model._default_manager.exclude(pk__in=existing).get()
     # when its change form is reopened and saved unchanged
     before = _database()
     change_url = _url(model, "change", created.pk)
     page = admin_client.get(change_url).content.decode()
     assert SECRET not in page, "the change form shows a provider key whole"
-    _saved(_post(admin_client, change_url, admin_form(page).submission()))
+    _saved(post_as_browser(admin_client, change_url, admin_form(page).submission()))
     # then nothing changed and no history row appeared
     assert _changed(before, _database()) == {}
 
@@ -390,13 +379,13 @@ def test_registry__every_model_has_a_builder() -> None:
 # --- the flag form, as people read and use it -----------------------------------------------
 
 
-def _control(form: Form, name: str) -> str:
+def _control(form: HtmlForm, name: str) -> str:
     return next(c.value for c in form.controls if c.name == name)
 
 
 def test_flag_change_form__shows_lists_and_tags_as_typed(admin_client: Client) -> None:
     flag = _flag()
-    form = _open(admin_client, _url(Flag, "change", flag.pk))
+    form = open_admin_form(admin_client, _url(Flag, "change", flag.pk))
     assert _control(form, "whitelist_users") == "alice\nbob@example.com"
     assert _control(form, "blacklist_users") == "mallory"
     assert _control(form, "tags") == "beta, hub"
@@ -409,10 +398,10 @@ def test_flag_change_form__untick_enabled_and_save__changes_only_enabled(
     flag = _flag()
     before = _row(Flag.objects.get(pk=flag.pk))
     url = _url(Flag, "change", flag.pk)
-    form = _open(admin_client, url)
+    form = open_admin_form(admin_client, url)
     # when the admin unticks Enabled and saves
     form.fill({"enabled": False})
-    _saved(_post(admin_client, url, form.submission()))
+    _saved(post_as_browser(admin_client, url, form.submission()))
     # then only `enabled` changed (and the version, by one), with one history row
     after = _row(Flag.objects.get(pk=flag.pk))
     changed = {k for k in before if before[k] != after[k]} - {"updated_at"}
@@ -431,11 +420,11 @@ def test_flag_change_form__stale_version__refused(admin_client: Client) -> None:
     # given a form opened before someone else changed the flag
     flag = _flag()
     url = _url(Flag, "change", flag.pk)
-    form = _open(admin_client, url)
+    form = open_admin_form(admin_client, url)
     flag_services.flag_set_rollout(name=flag.name, actor=ACTOR, source="command", percentage=50)
     # when it is saved with Enabled unticked
     form.fill({"enabled": False})
-    response = _post(admin_client, url, form.submission())
+    response = post_as_browser(admin_client, url, form.submission())
     # then it is refused, and the other change stays
     assert response.status_code == 200
     assert "changed by someone else" in _errors(response)
@@ -443,13 +432,13 @@ def test_flag_change_form__stale_version__refused(admin_client: Client) -> None:
 
 
 def test_flag_add_form__typed_lists_saved_as_typed(admin_client: Client) -> None:
-    form = _open(admin_client, _url(Flag, "add"))
+    form = open_admin_form(admin_client, _url(Flag, "add"))
     form.fill(ADD_TYPED[Flag]())
-    _saved(_post(admin_client, _url(Flag, "add"), form.submission()))
+    _saved(post_as_browser(admin_client, _url(Flag, "add"), form.submission()))
     flag = Flag.objects.get(name="typed_flag")
     assert flag.whitelist_users == ["alice", "bob", "carol"]
     assert sorted(flag.tags.values_list("name", flat=True)) == ["beta", "hub"]
-    reopened = _open(admin_client, _url(Flag, "change", flag.pk))
+    reopened = open_admin_form(admin_client, _url(Flag, "change", flag.pk))
     assert _control(reopened, "whitelist_users") == "alice\nbob\ncarol"
     assert _control(reopened, "tags") == "beta, hub"
 
@@ -457,8 +446,8 @@ def test_flag_add_form__typed_lists_saved_as_typed(admin_client: Client) -> None
 def test_provider_key_change_form__new_secret_typed__rotates(admin_client: Client) -> None:
     key = _key()
     url = _url(ProviderKey, "change", key.pk)
-    form = _open(admin_client, url)
+    form = open_admin_form(admin_client, url)
     form.fill({"secret": "sk-rt-rotated0123456789abcdefgh"})
-    _saved(_post(admin_client, url, form.submission()))
+    _saved(post_as_browser(admin_client, url, form.submission()))
     key.refresh_from_db()
     assert key.secret == "sk-rt-rotated0123456789abcdefgh" and key.rotated_at is not None

@@ -5,11 +5,12 @@ internal name (`_count`, `CommandError`)."""
 from __future__ import annotations
 
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.system.processes import manage_py
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD_FLAG_FILE = """{"flags": [
@@ -59,22 +60,8 @@ def shell(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "BAD_FILE": str(directory / "bad.json"),
     }
     for args in (["migrate", "-v0"], ["flags", "create", "hub", "--enabled"]):
-        manage(args, env, check=True)
+        manage_py(*args, env=env, check=True)
     return env
-
-
-def manage(
-    args: list[str], env: dict[str, str], check: bool = False
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=check,
-    )
 
 
 @pytest.mark.parametrize(("args", "problems", "named"), CASES, ids=[" ".join(c[0]) for c in CASES])
@@ -82,7 +69,7 @@ def test_bad_input__one_clear_line_per_problem_and_nonzero_exit(
     shell: dict[str, str], args: list[str], problems: int, named: list[str]
 ) -> None:
     args = [arg.replace("{bad_file}", shell["BAD_FILE"]) for arg in args]
-    done = manage(args, shell)
+    done = manage_py(*args, env=shell)
     lines = done.stderr.strip().splitlines()
     assert done.returncode != 0, done.stdout
     assert len(lines) == problems, done.stderr
@@ -108,7 +95,7 @@ def test_database_unreachable__one_line_not_a_traceback(shell: dict[str, str]) -
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**shell, "DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/llmhub"}
-    done = manage(["flags", "disable", "unified_llm_hub"], env)
+    done = manage_py("flags", "disable", "unified_llm_hub", env=env)
     assert done.returncode != 0
     assert done.stderr.startswith("Error: the database is unreachable: "), done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr

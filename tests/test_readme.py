@@ -13,18 +13,17 @@ import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from flags.tests.support.services import free_port
+from tests.system.processes import wait_healthy
 from tests.test_make_run import _development_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,26 +33,6 @@ MARK = "@@readme-block@@"
 
 def sh_blocks() -> list[str]:
     return re.findall(r"^```sh\n(.*?)^```", README.read_text(), flags=re.S | re.M)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"runserver exited: {log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"runserver never answered: {log.read_text()[-3000:]}")
 
 
 def _run_all(blocks: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -77,7 +56,7 @@ def readme(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     database = home / "db.sqlite3"
     env = _development_env(database)
     subprocess.run(["bin/demo"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     log = home / "runserver.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
@@ -89,7 +68,7 @@ def readme(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             start_new_session=True,
         )
     try:
-        _wait_healthy(url, server, log)
+        wait_healthy(url, {"runserver": server}, {"runserver": log})
         # A user's checkout: manage.py and .venv (the one running these tests) where the README
         # expects them; files the examples write (flags.json) land here, not in the repository.
         work = home / "checkout"

@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from flags import services
 from flags.actors import Actor
 from flags.models import Flag, FlagChange
+from flags.tests.support.services import database_url
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN = ROOT / "docs" / "ROLLBACK_PLAN.md"
@@ -28,15 +28,6 @@ def _blocks() -> list[str]:
 
 def _block(containing: str) -> str:
     return next(block for block in _blocks() if containing in block)
-
-
-def _database_url() -> str:
-    p = connection.settings_dict
-    password = f":{p['PASSWORD']}" if p.get("PASSWORD") else ""
-    return (
-        f"postgres://{p.get('USER') or 'postgres'}{password}@{p.get('HOST') or '127.0.0.1'}:"
-        f"{p.get('PORT') or 5432}/{p['NAME']}"
-    )
 
 
 def _run(block: str, env: dict[str, str]) -> str:
@@ -65,13 +56,15 @@ def env(live_server, django_user_model) -> dict[str, str]:
     user = django_user_model.objects.create_superuser("oncall", "oncall@example.com", "pw")
     from flags.api.token_services import token_create
 
-    _, secret = token_create(username=user.get_username(), scope="write", label="incident")
+    _, secret = token_create(
+        username=user.get_username(), scope="write", label="incident", actor=Actor.system("test")
+    )
     bin_dir = str(Path(sys.executable).parent)
     return {
         **os.environ,
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
         "DJANGO_SETTINGS_MODULE": "llmhub.settings.test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "LLMHUB_URL": live_server.url,
         "LLMHUB_TOKEN": secret,
     }

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.system.processes import manage_py
+
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION_ENV = {
     "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -17,31 +19,20 @@ PRODUCTION_ENV = {
 }
 
 
-def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_production__refuses_without_secret_key() -> None:
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_SECRET_KEY"}
-    done = _manage("check", env=env)
+    done = manage_py("check", env=env)
     assert done.returncode != 0 and "DJANGO_SECRET_KEY" in done.stderr
 
 
 def test_production__refuses_without_allowed_hosts() -> None:
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_ALLOWED_HOSTS"}
-    done = _manage("check", env=env)
+    done = manage_py("check", env=env)
     assert done.returncode != 0 and "DJANGO_ALLOWED_HOSTS" in done.stderr
 
 
 def test_production__passes_check_deploy() -> None:
-    done = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    done = manage_py("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

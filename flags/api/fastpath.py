@@ -12,11 +12,12 @@ then `lane_answer`. Every other request goes to Django untouched.
 
 The lane answers only the plain case, with the same components the DRF view uses: a token
 already in the process cache whose user holds `flags.view_flag` (so a privileged client), an
-allowed host, a valid user id, a known flag whose configuration is cached, and no revision
-check due: it never queries the database. `lane_plan` decides that without side effects;
-anything else (no token, a token not cached yet, any cookie, a bad parameter, an unknown flag)
-goes to the DRF view, which handles it, errors included, exactly as before. A differential test
-(flags/tests/api/test_fastpath_differential.py) holds the lane to the DRF view's answers.
+allowed host, a valid user id, a known flag (its configuration is loaded with the snapshot),
+and no revision check due: it never queries the database. `lane_plan` decides that without side
+effects; anything else (no token, a token not cached yet, any cookie, a bad parameter, an
+unknown flag) goes to the DRF view, which handles it, errors included, exactly as before. A
+differential test (flags/tests/api/test_fastpath_differential.py) holds the lane to the DRF
+view's answers.
 """
 
 from __future__ import annotations
@@ -76,6 +77,31 @@ def lane_plan(request: HttpRequest, name: str) -> LanePlan | None:
 
     No side effect: nothing is counted or recorded before the lane commits to answering.
     """
+    identity = _lane_identity(request)
+    if identity is None:
+        return None
+    user_id = request.GET.get("user_id")
+    if user_id is not None and not _plain_user_id(user_id):
+        return None
+    # The lane never touches the database, so it needs none of Django's per-request connection
+    # upkeep: a revision check that is due is left to a request that goes through Django. The
+    # configuration is loaded with the snapshot (the store's documents); it is missing only when
+    # the store reloaded between these two reads, and such a request goes to Django too.
+    snapshots = store.current()
+    if snapshots is None:
+        return None
+    snapshot = snapshots.get(name)
+    if snapshot is None or not _allowed_host(request):
+        return None
+    config = cached_config(snapshot, snapshots)
+    if config is None:
+        return None
+    return LanePlan(identity, user_id, snapshot, config)
+
+
+def _lane_identity(request: HttpRequest) -> TokenIdentity | None:
+    """The token identity of a GET the lane may answer: one this process holds, whose user has
+    `flags.view_flag` (a privileged client), sent without cookies."""
     if request.method != "GET":
         return None
     # Cookies are read by middleware the lane does not run: a stale session cookie is deleted
@@ -89,22 +115,7 @@ def lane_plan(request: HttpRequest, name: str) -> LanePlan | None:
     identity = token_cache.fresh(token_hash(raw))
     if identity is None or not identity.has_perm("flags.view_flag"):
         return None
-    user_id = request.GET.get("user_id")
-    if user_id is not None and not _plain_user_id(user_id):
-        return None
-    # The lane never touches the database, so it needs none of Django's per-request connection
-    # upkeep: a revision check that is due, and a configuration not cached since the DRF view
-    # last answered for this version, are left to a request that goes through Django.
-    snapshots = store.current()
-    if snapshots is None:
-        return None
-    snapshot = snapshots.get(name)
-    if snapshot is None or not _allowed_host(request):
-        return None
-    config = cached_config(snapshot, snapshots)
-    if config is None:
-        return None
-    return LanePlan(identity, user_id, snapshot, config)
+    return identity
 
 
 def _throttled(wait: int) -> HttpResponse:

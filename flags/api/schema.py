@@ -40,7 +40,11 @@ ERRORS = {
     "413": "Request body too large",
     "415": "Unsupported media type (send application/json)",
     "429": "Too many requests (see Retry-After)",
-    "503": "Rate limiting unavailable: writes refused (see Retry-After)",
+    "503": (
+        "Service unavailable, try again after Retry-After: `database_unavailable` (the database"
+        " cannot be reached: writes, and reads of what this process does not hold) or"
+        " `throttle_unavailable` (rate limiting is down: writes)"
+    ),
 }
 _RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}

@@ -19,10 +19,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from flags.actors import Actor
 from flags.api.exceptions import DATABASE_UNAVAILABLE
+from flags.signals import token_changed
 from flags.tokens import ApiToken, token_generate, token_hash
 
 MAX_CACHED_TOKENS = 10_000
@@ -55,15 +58,17 @@ class TokenIdentity:
         return f"{self.label} {self.prefix}"
 
 
-def token_create(*, username: str, scope: str, label: str) -> tuple[ApiToken, str]:
+def token_create(*, username: str, scope: str, label: str, actor: Actor) -> tuple[ApiToken, str]:
     """Create a token for `username`; returns it and the secret, which is never stored."""
     if scope not in ApiToken.Scope.values:
         raise ValueError(f"scope must be one of {', '.join(ApiToken.Scope.values)}")
     user = get_user_model().objects.get_by_natural_key(username)
     raw, prefix = token_generate()
-    token = ApiToken.objects.create(
-        user=user, label=label[:100], prefix=prefix, key_hash=token_hash(raw), scope=scope
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, label=label[:100], prefix=prefix, key_hash=token_hash(raw), scope=scope
+        )
+        _announce(token, "token_created", actor)
     return token, raw
 
 
@@ -71,13 +76,24 @@ def token_list() -> QuerySet[ApiToken]:
     return ApiToken.objects.select_related("user").order_by("-created_at", "-id")
 
 
-def token_revoke(*, token: ApiToken) -> bool:
-    """Revoke `token` (idempotent). True if it was active."""
-    updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+def token_revoke(*, token: ApiToken, actor: Actor) -> bool:
+    """Revoke `token` (idempotent: revoking a revoked token records nothing). True if it was
+    active."""
+    with transaction.atomic():
+        updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if updated:
+            _announce(token, "token_revoked", actor)
     token_cache.forget(token.key_hash)
     return updated == 1
+
+
+def _announce(token: ApiToken, action: str, actor: Actor) -> None:
+    """Audit on commit (telemetry records a `security` event), as flag changes are."""
+    transaction.on_commit(
+        lambda: token_changed.send(sender=ApiToken, token=token, action=action, actor=actor)
+    )
 
 
 def _load(key_hash: str) -> TokenIdentity | None:

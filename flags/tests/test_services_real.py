@@ -9,12 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 import flags
 from flags import services
 from flags.actors import Actor
-from flags.tests.support.services import private_redis
+from flags.tests.support.services import database_url, private_redis
 from flags.types import Reason
 
 ACTOR = Actor.system("tests")
@@ -81,7 +80,7 @@ def test_committed_change__seen_by_another_process_within_one_second() -> None:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "llmhub.settings.test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
     }
     peer = subprocess.Popen(
         [sys.executable, "-c", PEER], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
@@ -97,13 +96,3 @@ def test_committed_change__seen_by_another_process_within_one_second() -> None:
         peer.wait(timeout=10)
     assert line and line[0] == "on", "the other process never saw the change"
     assert float(line[1]) - changed_at < 1.0
-
-
-def _database_url() -> str:
-    """The test database this test case runs on, as a URL for the peer process."""
-    params = connection.settings_dict
-    user = params.get("USER") or "postgres"
-    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
-    host = params.get("HOST") or "127.0.0.1"
-    port = params.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"

@@ -138,7 +138,22 @@ class LLMModelAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
 class TierRuleInline(admin.TabularInline):
     model = TierRule
     extra = 0
-    fields = ("pattern", "decision", "priority", "max_requests_per_day", "max_context_length")
+    fields = services.RULE_FIELDS
+
+
+def _rule_save(request: HttpRequest, rule: TierRule, changed: list[str]) -> TierRule:
+    """A rule as the admin form left it, written by the hub's services (as the tier page's
+    forms are): created if new, else updated in the fields the user changed, if any."""
+    try:
+        if rule.pk is None:
+            values = {name: getattr(rule, name) for name in services.RULE_FIELDS}
+            return services.tier_rule_create(tier=rule.tier, actor=request.user, **values)
+        changes = {name: getattr(rule, name) for name in changed}
+        if changes:
+            services.tier_rule_update(rule=rule, actor=request.user, **changes)
+        return rule
+    except HubValidationError as error:  # a race after the form's checks
+        raise ValidationError(error.message) from None
 
 
 @admin.register(Tier)
@@ -146,19 +161,35 @@ class TierAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "order", "description")
     inlines = [TierRuleInline]
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not TierRule:
+            super().save_formset(request, form, formset, change)
+            return
+        formset.save(commit=False)  # sorts the rows into new, changed and deleted; writes none
+        for rule in formset.deleted_objects:
+            services.tier_rule_delete(rule=rule, actor=request.user)
+        for rule in formset.new_objects:
+            _rule_save(request, rule, [])
+        for rule, changed in formset.changed_objects:
+            _rule_save(request, rule, [name for name in changed if name in services.RULE_FIELDS])
+
 
 @admin.register(TierRule)
-class TierRuleAdmin(SaveChangedFieldsMixin, admin.ModelAdmin):
-    list_display = (
-        "tier",
-        "pattern",
-        "decision",
-        "priority",
-        "max_requests_per_day",
-        "max_context_length",
-    )
+class TierRuleAdmin(admin.ModelAdmin):
+    list_display = ("tier", *services.RULE_FIELDS)
     list_filter = ("tier", "decision")
     search_fields = ("pattern",)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        changed = [name for name in form.changed_data if name in services.RULE_UPDATE_FIELDS]
+        obj.pk = _rule_save(request, obj, changed).pk
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        services.tier_rule_delete(rule=obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[TierRule]) -> None:
+        for rule in queryset:
+            services.tier_rule_delete(rule=rule, actor=request.user)
 
 
 # Django's user and group admins, saving only what changed; registered with this site here.

@@ -11,6 +11,8 @@ from typing import Any
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 
+from llmhub.hub.permissions import may_enter
+
 NO_ACCESS_MESSAGE = (
     "This account has no access to the hub or the admin; ask an administrator to give it "
     "staff status and the hub permissions."
@@ -25,6 +27,6 @@ class HubLoginForm(AdminAuthenticationForm):
 
     def confirm_login_allowed(self, user: Any) -> None:
         # The parent refuses a non-staff user with the "wrong password" message.
-        if user.is_active and not user.is_staff:
+        if user.is_active and not may_enter(user):
             raise forms.ValidationError(self.error_messages["no_access"], code="no_access")
         super().confirm_login_allowed(user)

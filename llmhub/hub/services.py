@@ -18,6 +18,8 @@ from llmhub.hub.secrets import secret_problems
 logger = logging.getLogger("llmhub.hub")
 
 RULE_FIELDS = ("pattern", "decision", "priority", "max_requests_per_day", "max_context_length")
+# An update may also move a rule to another tier (admin's rule screen offers it).
+RULE_UPDATE_FIELDS = ("tier", *RULE_FIELDS)
 
 
 def _actor_name(actor: Any) -> str:
@@ -117,8 +119,8 @@ def llm_model_set_enabled(*, model: LLMModel, enabled: bool, actor: Any) -> LLMM
     return model
 
 
-def _rule_values(changes: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(changes) - set(RULE_FIELDS))
+def _rule_values(changes: dict[str, Any], allowed: tuple[str, ...] = RULE_FIELDS) -> dict[str, Any]:
+    unknown = sorted(set(changes) - set(allowed))
     if unknown:
         raise HubValidationError({name: ["Unknown field."] for name in unknown})
     values = dict(changes)
@@ -136,7 +138,7 @@ def tier_rule_create(*, tier: Tier, actor: Any, **values: Any) -> TierRule:
 
 
 def tier_rule_update(*, rule: TierRule, actor: Any, **changes: Any) -> TierRule:
-    for field, value in _rule_values(changes).items():
+    for field, value in _rule_values(changes, RULE_UPDATE_FIELDS).items():
         setattr(rule, field, value)
     _full_clean(rule)
     _save(rule)

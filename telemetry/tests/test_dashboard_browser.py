@@ -9,26 +9,12 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
-from flags.actors import Actor
-from flags.services import flag_create
-from llmhub.hub.seed.loaders import seed_catalog, seed_tiers
-from llmhub.hub.tests.conftest import REQUIRE_SERVICES, _browser_missing
-from llmhub.hub.tests.conftest import browser_page as browser_page  # the fixture
+from llmhub.hub.tests.factories import seed_hub
 from telemetry.models import AggregationState
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 HUB = "/admin/llm-management/"
 PASSWORD = "pw-dashboard-1"
-
-
-@pytest.fixture(autouse=True)
-def _chromium() -> None:
-    """The hub's conftest skips (or fails, when services are required) without Chromium."""
-    missing = _browser_missing()
-    if missing and REQUIRE_SERVICES:
-        pytest.fail(f"{missing}, and LLMHUB_REQUIRE_SERVICES=1 says it must be there")
-    if missing:
-        pytest.skip(missing)
 
 
 def _new_hub_views_today(page: Any) -> int:
@@ -41,15 +27,7 @@ def _new_hub_views_today(page: Any) -> int:
 def test_dashboard__own_clicks__show_without_aggregating(
     live_server: Any, browser_page: Any
 ) -> None:
-    seed_catalog()
-    seed_tiers()
-    flag_create(
-        name="unified_llm_hub",
-        actor=Actor.system("test"),
-        source="settings",
-        enabled=True,
-        rollout_percentage=100,
-    )
+    seed_hub(rollout_percentage=100)
     get_user_model().objects.create_superuser("root", password=PASSWORD)
     page, base = browser_page, live_server.url
     errors: list[str] = []

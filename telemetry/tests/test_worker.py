@@ -18,11 +18,12 @@ from django.db import connection
 from django.db.models import Sum
 from django.test import Client
 
+from flags.tests.support.services import database_url
 from llmhub.celery import app
 from telemetry.models import AggregationState, EventSummary
 from telemetry.tasks import aggregate_closed_buckets
 from telemetry.tests.factories import browser_event
-from telemetry.tests.worker import CeleryWorker, database_url, wait_for
+from telemetry.tests.worker import CeleryWorker, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 BATCH = 500

@@ -11,18 +11,10 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+
+from flags.tests.support.services import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_url() -> str:
-    """The database pytest-django made for this run (test_<name>), as a URL for the worker."""
-    s = connection.settings_dict
-    port = s.get("PORT") or 5432
-    user = s.get("USER") or "postgres"
-    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{s.get('HOST') or '127.0.0.1'}:{port}/{s['NAME']}"
 
 
 class CeleryWorker:

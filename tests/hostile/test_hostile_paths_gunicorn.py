@@ -14,8 +14,6 @@ import re
 import signal
 import socket
 import subprocess
-import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,8 +24,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.models import User
 
 from flags.tests.api.conftest import make_flag, make_token
-from flags.tests.support.services import free_port, private_redis
-from telemetry.tests.worker import database_url
+from flags.tests.support.services import database_url, free_port, private_redis
 from tests.hostile.paths import (
     RAW_ODD_VALUES,
     methods,
@@ -35,6 +32,7 @@ from tests.hostile.paths import (
     problems,
     raw_request_target,
 )
+from tests.system.processes import production_env, wait_healthy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,24 +71,16 @@ def _exchange(port: int, request: bytes) -> Answer:
 
 def _environment(port: int, redis_url: str, logs: Path) -> dict[str, str]:
     base = redis_url.rsplit("/", 1)[0]
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "DJANGO_SETTINGS_MODULE": "llmhub.settings.production",
-        "DJANGO_SECRET_KEY": "hostile-" + uuid.uuid4().hex * 2,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_SECURE_COOKIES": "false",
-        "PROVIDER_KEY_ENCRYPTION_KEYS": "YnVpbGQtb25seS1wbGFjZWhvbGRlci1rZXktMzJieXQ=",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": f"{base}/0",
-        "CELERY_BROKER_URL": f"{base}/1",
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        "PROMETHEUS_MULTIPROC_DIR": str(logs / "metrics"),
+    env = production_env(
+        port=port,
+        logs=logs,
+        database_url=database_url(),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        REDIS_URL=f"{base}/0",
+        CELERY_BROKER_URL=f"{base}/1",
         # The admin's pages need the manifest of collected static files, as in the image.
-        "COLLECTSTATIC_ON_START": "1",
-    }
+        COLLECTSTATIC_ON_START="1",
+    )
     for scope in ("TOKEN", "USER", "ADDRESS"):
         for kind in ("READ", "WRITE"):
             env[f"API_RATE_{scope}_{kind}"] = HIGH_RATE
@@ -112,25 +102,16 @@ def web(tmp_path: Path) -> Iterator[int]:
             start_new_session=True,
         )
         try:
-            _wait_healthy(port, process, tmp_path / "web.err")
+            wait_healthy(
+                f"http://127.0.0.1:{port}",
+                {"bin/web": process},
+                {"bin/web": tmp_path / "web.err"},
+                120,
+            )
             yield port
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=30)
-
-
-def _wait_healthy(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"bin/web exited: {log.read_text()[-3000:]}")
-        try:
-            if send(port, "GET", b"/healthz", {}).status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("bin/web did not answer /healthz")
 
 
 def _cookies(answer: Answer, into: dict[str, str]) -> None:

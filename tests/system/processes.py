@@ -12,12 +12,49 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 from pathlib import Path
+from subprocess import CompletedProcess
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+# A Fernet key for provider keys in tests (production settings refuse to start without one).
+TEST_PROVIDER_KEY = "YnVpbGQtb25seS1wbGFjZWhvbGRlci1rZXktMzJieXQ="
+
+
+def manage_py(*args: str, env: dict[str, str], check: bool = False) -> CompletedProcess[str]:
+    """`python manage.py ARGS` from the checkout, as an operator types it, with `env` only."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=check,
+    )
+
+
+def production_env(*, port: int, logs: Path, database_url: str, **more: str) -> dict[str, str]:
+    """Production settings as the image runs them (two web workers), on the test's own port,
+    database and log folder, over plain HTTP; `more` adds or overrides variables."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "DJANGO_SETTINGS_MODULE": "llmhub.settings.production",
+        "DJANGO_SECRET_KEY": "real-process-test-" + uuid.uuid4().hex * 2,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SECURE_COOKIES": "false",
+        "PROVIDER_KEY_ENCRYPTION_KEYS": TEST_PROVIDER_KEY,
+        "DATABASE_URL": database_url,
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+        "PROMETHEUS_MULTIPROC_DIR": str(logs / "metrics"),
+        **more,
+    }
 
 
 @dataclass
@@ -68,20 +105,31 @@ class Deployment:
                 process.wait(timeout=10)
 
     def wait_healthy(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for name, process in self.processes.items():
-                if process.poll() is not None:
-                    raise RuntimeError(
-                        f"{name} exited: {(self.logs / f'{name}.err').read_text()[-3000:]}"
-                    )
-            try:
-                if Http(self.base_url).request("GET", "/healthz")[0] == 200:
+        logs = {name: self.logs / f"{name}.err" for name in self.processes}
+        wait_healthy(self.base_url, self.processes, logs, timeout)
+
+
+def wait_healthy(
+    base_url: str,
+    processes: dict[str, subprocess.Popen[bytes]],
+    logs: dict[str, Path],
+    timeout: float = 60,
+) -> None:
+    """Until `GET /healthz` answers 200; a process that exits first fails at once, with the
+    tail of its log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited: {logs[name].read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as answer:
+                if answer.status == 200:
                     return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("bin/web did not answer /healthz")
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{base_url}/healthz did not answer 200 within {timeout} s")
 
 
 def probes_by_worker(logs: Path) -> dict[str, list[str]]:

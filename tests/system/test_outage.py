@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import threading
 import time
 import uuid
@@ -26,7 +25,12 @@ import psycopg
 import pytest
 
 from tests.system.postgres import PrivatePostgres, port_for_faults
-from tests.system.processes import Deployment, Http, assert_every_worker_sees_the_change
+from tests.system.processes import (
+    Deployment,
+    Http,
+    assert_every_worker_sees_the_change,
+    production_env,
+)
 
 pytestmark = [pytest.mark.postgres]
 OUTAGE_SECONDS = 60
@@ -54,27 +58,18 @@ def deployment(
 ) -> Iterator[Deployment]:
     logs = tmp_path_factory.mktemp("outage")
     port = port_for_faults()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "DJANGO_SETTINGS_MODULE": "llmhub.settings.production",
-        "DJANGO_SECRET_KEY": "outage-test-" + uuid.uuid4().hex * 2,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_SECURE_COOKIES": "false",
-        "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
-        "PROVIDER_KEY_ENCRYPTION_KEYS": "YnVpbGQtb25seS1wbGFjZWhvbGRlci1rZXktMzJieXQ=",
-        "DATABASE_URL": cluster.url.rsplit("/", 1)[0] + "/llmhub",
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        "PROMETHEUS_MULTIPROC_DIR": str(logs / "metrics"),
-        "LOG_LEVEL": "WARNING",
-        "COLLECTSTATIC_ON_START": "1",  # the admin login page needs the manifest
+    env = production_env(
+        port=port,
+        logs=logs,
+        database_url=cluster.url.rsplit("/", 1)[0] + "/llmhub",
+        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
+        LOG_LEVEL="WARNING",
+        COLLECTSTATIC_ON_START="1",  # the admin login page needs the manifest
         # The load reads as fast as it can and tries an unseen token twice a second: the
         # throttles (read, and `login` for credential checks) must not be what answers.
         **{f"API_RATE_{scope}_READ": "1000000/min" for scope in ("TOKEN", "USER", "ADDRESS")},
-        "API_RATE_LOGIN": "10000/min",
-    }
+        API_RATE_LOGIN="10000/min",
+    )
     system = Deployment(env=env, base_url=f"http://127.0.0.1:{port}", logs=logs)
     system.manage("migrate", "--noinput", "-v0")
     system.manage("createsuperuser", "--noinput", "--username", "ops", "--email", "o@example.com")

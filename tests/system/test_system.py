@@ -13,27 +13,22 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from django.conf import settings
 
-from flags.tests.support.services import free_port, private_redis
-from tests.system.processes import Deployment, Http, assert_every_worker_sees_the_change
+from flags.tests.support.services import database_url, free_port, private_redis
+from tests.system.processes import (
+    Deployment,
+    Http,
+    assert_every_worker_sees_the_change,
+    production_env,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 FLAG = "system_flag"
 PASSWORD = "system-test-password"
 
 
-def _server_url(database: str) -> str:
-    """A URL on the PostgreSQL server the tests use (credentials from the test settings)."""
-    params = settings.DATABASES["default"]
-    user = params.get("USER") or "postgres"
-    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
-    host, port = params.get("HOST") or "127.0.0.1", params.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{database}"
-
-
 def _database(name: str, create: bool) -> None:
-    with psycopg.connect(_server_url("postgres"), autocommit=True) as conn:
+    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if create:
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -83,29 +78,18 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 
 
 def _environment(db_name: str, redis_url: str, port: int, logs: Path) -> dict[str, str]:
-    import os
-
     base = redis_url.rsplit("/", 1)[0]
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "DJANGO_SETTINGS_MODULE": "llmhub.settings.production",
-        "DJANGO_SECRET_KEY": "system-test-" + uuid.uuid4().hex * 2,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_SECURE_COOKIES": "false",
-        "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
-        "PROVIDER_KEY_ENCRYPTION_KEYS": "YnVpbGQtb25seS1wbGFjZWhvbGRlci1rZXktMzJieXQ=",
-        "DATABASE_URL": _server_url(db_name),
-        "REDIS_URL": f"{base}/0",
-        "CELERY_BROKER_URL": f"{base}/1",
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        "PROMETHEUS_MULTIPROC_DIR": str(logs / "metrics"),
-        "CELERY_BEAT_SCHEDULE_FILE": str(logs / "beat-schedule"),
-        "TELEMETRY_AGGREGATE_SECONDS": "3",
-        "TELEMETRY_AGGREGATION_DELAY_SECONDS": "1",
-    }
+    return production_env(
+        port=port,
+        logs=logs,
+        database_url=database_url(db_name),
+        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
+        REDIS_URL=f"{base}/0",
+        CELERY_BROKER_URL=f"{base}/1",
+        CELERY_BEAT_SCHEDULE_FILE=str(logs / "beat-schedule"),
+        TELEMETRY_AGGREGATE_SECONDS="3",
+        TELEMETRY_AGGREGATION_DELAY_SECONDS="1",
+    )
 
 
 def test_flag__created_with_a_token_and_evaluated(deployment: Deployment) -> None:

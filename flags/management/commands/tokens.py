@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
+from flags.actors import Actor
 from flags.api.token_services import token_create, token_list, token_revoke
 from flags.tokens import ApiToken
 from llmhub.commands import ArgumentTypeError, Problems
@@ -49,7 +50,9 @@ class Command(BaseCommand):
 
     def _create(self, username: str, scope: str, label: str) -> None:
         try:
-            token, raw = token_create(username=username, scope=scope, label=label)
+            token, raw = token_create(
+                username=username, scope=scope, label=label, actor=Actor.command("tokens")
+            )
         except get_user_model().DoesNotExist:
             raise Problems(f"No user named {username!r} (--user).") from None
         self.stderr.write(
@@ -78,5 +81,5 @@ class Command(BaseCommand):
                 f"No token {ident!r}: give its prefix (lhk_...) or its id, as `tokens list` shows."
             )
         for token in found:
-            done = token_revoke(token=token)
+            done = token_revoke(token=token, actor=Actor.command("tokens"))
             self.stdout.write(f"{token.prefix}: {'revoked' if done else 'already revoked'}")

@@ -36,7 +36,9 @@ def make_user(name: str, perms: tuple[str, ...] = (), *, staff: bool = False) ->
 
 
 def make_token(user: User, scope: str = "write", label: str = "tests") -> str:
-    return token_create(username=user.username, scope=scope, label=label)[1]
+    return token_create(
+        username=user.username, scope=scope, label=label, actor=Actor.system("test")
+    )[1]
 
 
 def make_flag(name: str = "hub", **config: Any) -> Flag:

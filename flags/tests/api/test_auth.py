@@ -9,6 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from flags.actors import Actor
 from flags.api import token_services
 from flags.api.token_services import token_cache, token_revoke
 from flags.models import Flag
@@ -47,7 +48,7 @@ def test_token__revoked__refused_at_once_here(api_for: Callable[..., Api]) -> No
     api = api_for(make_user("svc", ("view_flag",)), "read")
     assert api.get(f"{BASE}hub").status_code == 200
 
-    token_revoke(token=ApiToken.objects.get())
+    token_revoke(token=ApiToken.objects.get(), actor=Actor.system("test"))
 
     assert api.get(f"{BASE}hub").status_code == 401
 

@@ -32,6 +32,26 @@ def test_schema__openapi_3_with_every_flags_route(reader_api: Api) -> None:
     assert {"400", "401", "403", "404", "412", "429"} <= set(errors)
 
 
+def test_schema__every_operation__documents_the_outage_503_with_retry_after(
+    reader_api: Api,
+) -> None:
+    schema = yaml.safe_load(reader_api.get("/api/schema/").content)
+
+    operations = [op for item in schema["paths"].values() for op in item.values()]
+    assert operations
+    for operation in operations:
+        unavailable = operation["responses"]["503"]
+        assert "database_unavailable" in unavailable["description"]
+        assert "Retry-After" in unavailable["headers"]
+
+
+def test_schema__telemetry_batch__documents_413_for_too_many_events(reader_api: Api) -> None:
+    schema = yaml.safe_load(reader_api.get("/api/schema/").content)
+
+    too_large = schema["paths"]["/api/v1/telemetry/events"]["post"]["responses"]["413"]
+    assert "500 events" in too_large["description"]
+
+
 def test_docs__staff_session__page_uses_only_local_assets() -> None:
     client = Client()
     client.force_login(make_user("lead", ("view_flag",), staff=True))

@@ -39,6 +39,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flags.actors import Actor
 from flags.api import fastpath, ratelimit
 from flags.tests.api.conftest import ALL_FLAG_PERMS, make_flag, make_user
 from flags.tests.api.test_throttling import _rates
@@ -181,7 +182,12 @@ class World:
     def token(self, who: str, scope: str = "read") -> tuple[ApiToken, str]:
         from flags.api.token_services import token_create
 
-        return token_create(username=self.users[who].username, scope=scope, label="differential")
+        return token_create(
+            username=self.users[who].username,
+            scope=scope,
+            label="differential",
+            actor=Actor.system("test"),
+        )
 
 
 def _auth(world: World, credential: str) -> tuple[dict[str, str], Callable[[], None]]:

@@ -17,6 +17,7 @@ from django.test import Client, override_settings
 from flags.api.ratelimit import RateLimiter, limiter
 from flags.models import Flag
 from flags.tests.api.conftest import ALL_FLAG_PERMS, Api, error_of, make_flag, make_user
+from flags.tests.support.services import free_port
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/features/"
@@ -129,12 +130,6 @@ def test_lenient_counts__shared_between_processes_through_the_cache() -> None:
 # Redis down: our own server on a free port, stopped by PID.
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def own_redis() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     binary = shutil.which("redis-server")
@@ -142,7 +137,7 @@ def own_redis() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
         if os.environ.get("LLMHUB_REQUIRE_SERVICES") == "1":
             pytest.fail("redis-server is required for the Redis-down test")
         pytest.skip("needs redis-server")
-    port = _free_port()
+    port = free_port()
     args = [binary, "--port", str(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10

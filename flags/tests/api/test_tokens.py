@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from io import StringIO
 
 import pytest
@@ -12,6 +13,7 @@ from django.test import Client
 
 from flags.tests.api.conftest import make_flag, make_user
 from flags.tokens import ApiToken, token_hash
+from telemetry.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +118,65 @@ def test_revoke__by_id__and_last_use_recorded() -> None:
     assert "already revoked" in _tokens("revoke", str(token.pk))
     with pytest.raises(CommandError, match="No token"):
         _tokens("revoke", "lhk_nothere")
+
+
+def _token_events(caplog: pytest.LogCaptureFixture) -> list[tuple[str, int, str, dict]]:
+    """(action, log level, user id, properties) of every token `security` event stored."""
+    levels = {
+        record.action: record.levelno
+        for record in caplog.records
+        if record.name == "telemetry.events" and hasattr(record, "action")
+    }
+    return [
+        (event.action, levels.get(event.action, 0), event.user_id, event.properties)
+        for event in Event.objects.filter(event_type="security").order_by("id")
+    ]
+
+
+def test_command__create_and_revoke__security_events_at_info_naming_the_command(
+    caplog: pytest.LogCaptureFixture, django_capture_on_commit_callbacks
+) -> None:
+    caplog.set_level(logging.INFO, logger="telemetry.events")
+    make_user("deploy")
+    with django_capture_on_commit_callbacks(execute=True):
+        _tokens("create", "--user", "deploy", "--scope", "read", "--label", "ci")
+        prefix = ApiToken.objects.get().prefix
+        _tokens("revoke", prefix)
+        _tokens("revoke", prefix)  # already revoked: nothing happens, nothing recorded
+
+    expected = {
+        "actor": "manage.py tokens",
+        "actor_kind": "command",
+        "token": prefix,
+        "label": "ci",
+        "scope": "read",
+        "owner": "deploy",
+    }
+    assert _token_events(caplog) == [
+        ("token_created", logging.INFO, "", expected),
+        ("token_revoked", logging.INFO, "", expected),
+    ]
+
+
+def test_admin__create_and_revoke__security_events_name_the_admin(
+    admin_client: Client, caplog: pytest.LogCaptureFixture, django_capture_on_commit_callbacks
+) -> None:
+    caplog.set_level(logging.INFO, logger="telemetry.events")
+    owner = make_user("svc")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            "/admin/flags/apitoken/add/", {"user": owner.pk, "label": "b", "scope": "read"}
+        )
+        token = ApiToken.objects.get()
+        admin_client.post(
+            "/admin/flags/apitoken/", {"action": "revoke_tokens", "_selected_action": [token.pk]}
+        )
+
+    events = _token_events(caplog)
+    assert [(action, level, user) for action, level, user, _ in events] == [
+        ("token_created", logging.INFO, "admin"),
+        ("token_revoked", logging.INFO, "admin"),
+    ]
+    assert {props["actor"] for *_, props in events} == {"admin"}
+    assert {props["token"] for *_, props in events} == {token.prefix}

@@ -12,11 +12,23 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.db import connection
+
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def database_url(name: str | None = None) -> str:
+    """A URL of the test database (or of the database `name` on its server), for a process the
+    test starts: the credentials are those the tests connect with."""
+    params = connection.settings_dict
+    user = params.get("USER") or "postgres"
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    host, port = params.get("HOST") or "127.0.0.1", params.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{name or params['NAME']}"
 
 
 def _wait_for_port(port: int, timeout: float = 10.0) -> None:

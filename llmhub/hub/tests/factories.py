@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
 
+from flags.actors import Actor
+from flags.services import flag_create
 from llmhub.hub.models import LLMModel, Provider, ProviderKey, Tier, TierRule
 from llmhub.hub.permissions import hub_users_group_ensure
+from llmhub.hub.seed.loaders import seed_catalog, seed_tiers
 
 PASSWORD = "pw-for-tests"
+
+
+def seed_hub(**flag_config: Any) -> None:
+    """The catalog and tiers `make run` seeds, and the `unified_llm_hub` flag, enabled (with
+    `flag_config` for its rollout): for tests that drive the real flag, not an override."""
+    seed_catalog()
+    seed_tiers()
+    flag_create(
+        name="unified_llm_hub",
+        actor=Actor.system("test"),
+        source="settings",
+        enabled=True,
+        **flag_config,
+    )
 
 
 class StaffUserFactory(factory.django.DjangoModelFactory):

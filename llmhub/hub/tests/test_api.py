@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from flags.actors import Actor
 from flags.api.ratelimit import limiter
 from flags.api.token_services import token_cache, token_create
 from llmhub.hub.seed.loaders import seed_tiers
@@ -115,7 +116,7 @@ def test_access__anonymous__is_401_in_the_error_shape(client: Client) -> None:
 def test_access__api_token__is_accepted(client: Client) -> None:
     seed_tiers()
     StaffUserFactory.create(username="robot", is_staff=False)
-    raw = token_create(username="robot", scope="read", label="tests")[1]
+    raw = token_create(username="robot", scope="read", label="tests", actor=Actor.system("test"))[1]
     response = client.get(
         URL, {"tier": "free", "model": "groq/gemma2-9b-it"}, HTTP_AUTHORIZATION=f"Bearer {raw}"
     )

@@ -17,10 +17,9 @@ from django.conf import settings
 
 from flags.actors import Actor
 from flags.models import FlagChange
-from flags.services import flag_create, flag_rollback
+from flags.services import flag_rollback
 from llmhub.hub.models import LLMModel, ProviderKey
-from llmhub.hub.seed.loaders import seed_catalog, seed_tiers
-from llmhub.hub.tests.factories import PASSWORD, StaffUserFactory
+from llmhub.hub.tests.factories import PASSWORD, StaffUserFactory, seed_hub
 from telemetry.models import Event
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,16 +31,7 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 
 @pytest.fixture
 def hub_data() -> None:
-    seed_catalog()
-    seed_tiers()
-    flag_create(
-        name="unified_llm_hub",
-        actor=Actor.system("test"),
-        source="settings",
-        enabled=True,
-        rollout_percentage=0,
-        whitelist_users=["hubtester"],
-    )
+    seed_hub(rollout_percentage=0, whitelist_users=["hubtester"])
 
 
 def log_in(page: Any, base: str, username: str) -> None:

@@ -6,12 +6,9 @@ from typing import Any
 
 import pytest
 
-from flags.actors import Actor
-from flags.services import flag_create
 from llmhub.hub.login import NO_ACCESS_MESSAGE
 from llmhub.hub.permissions import HUB_USER_PERMISSIONS, permission_objects
-from llmhub.hub.seed.loaders import seed_catalog, seed_tiers
-from llmhub.hub.tests.factories import PASSWORD, StaffUserFactory
+from llmhub.hub.tests.factories import PASSWORD, StaffUserFactory, seed_hub
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 HUB = "/admin/llm-management/"
@@ -36,15 +33,7 @@ def test_login__not_staff__told_no_access(browser_page: Any, live_server: Any) -
 def test_hub__view_only_staff__sees_data_but_no_buttons(
     browser_page: Any, live_server: Any
 ) -> None:
-    seed_catalog()
-    seed_tiers()
-    flag_create(
-        name="unified_llm_hub",
-        actor=Actor.system("test"),
-        source="settings",
-        enabled=True,
-        rollout_percentage=100,
-    )
+    seed_hub(rollout_percentage=100)
     viewer = StaffUserFactory.create(username="viewer", hub_access=False)
     views = [perm for perm in HUB_USER_PERMISSIONS if ".view_" in perm]
     viewer.user_permissions.add(*permission_objects(views))

@@ -19,8 +19,8 @@ from llmhub.hub.login import NO_ACCESS_MESSAGE
 from llmhub.hub.seed.loaders import seed_catalog, seed_tiers
 from llmhub.hub.seed.run import SeedRun
 from llmhub.hub.tests.factories import PASSWORD, StaffUserFactory
-from llmhub.hub.tests.html_forms import forms_in
 from llmhub.ops.seed_users import REGULAR_PASSWORD, seed_users
+from tests.html_forms import forms_in
 
 pytestmark = pytest.mark.django_db
 HUB = "/admin/llm-management/"

@@ -23,6 +23,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
+from flags.actors import Actor
 from flags.api.token_services import token_create
 from flags.testutils import override_flag
 from llmhub.hub.models import LLMModel, Provider, ProviderKey, TierRule
@@ -37,8 +38,8 @@ from llmhub.hub.permissions import (
 from llmhub.hub.seed.loaders import seed_catalog, seed_tiers
 from llmhub.hub.services import provider_key_add
 from llmhub.hub.tests.factories import StaffUserFactory
-from llmhub.hub.tests.html_forms import HtmlForm, csrf_token_in, post_forms
 from telemetry.models import Event
+from tests.html_forms import HtmlForm, csrf_token_in, post_forms
 
 pytestmark = pytest.mark.django_db
 
@@ -397,8 +398,10 @@ def test_access_api(world: World, role: str) -> None:
 
 
 def test_access_api__token__needs_its_users_view_permission(world: World) -> None:
-    _, denied = token_create(username="nobody", scope="read", label="t")
-    _, allowed = token_create(username="viewer", scope="read", label="t")
+    _, denied = token_create(username="nobody", scope="read", label="t", actor=Actor.system("test"))
+    _, allowed = token_create(
+        username="viewer", scope="read", label="t", actor=Actor.system("test")
+    )
     url = "/api/v1/hub/access?tier=free&model=groq/llama-3.1-8b"
     assert Client().get(url, HTTP_AUTHORIZATION=f"Bearer {denied}").status_code == 403
     assert Client().get(url, HTTP_AUTHORIZATION=f"Bearer {allowed}").status_code == 200

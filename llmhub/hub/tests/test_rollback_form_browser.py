@@ -6,15 +6,12 @@ pages (docs/ROLLBACK_PLAN.md, step 1 A).
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +19,12 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from flags.actors import Actor
 from flags.models import Flag, FlagChange
 from flags.services import flag_create
-from tests.system.processes import Deployment, Http
+from flags.tests.support.services import database_url, free_port
+from tests.system.processes import Deployment, Http, production_env
 
 pytestmark = [
     pytest.mark.browser,
@@ -43,45 +40,21 @@ PASSWORD = "rollback-test-password-1"
 WORKERS = 2
 WITHIN_SECONDS = 1.0
 PROBE_SECONDS = 2.5  # probing goes on past the deadline, so late answers would show
-PORTS = range(21010, 21100)
 COHORT = re.compile(r'data-cohort="([a-z_]+)"')
-
-
-def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError(f"no free port in {PORTS}")
-
-
-def _database_url() -> str:
-    params = connection.settings_dict
-    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
-    host, port = params.get("HOST") or "127.0.0.1", params.get("PORT") or 5432
-    return f"postgres://{params.get('USER') or 'postgres'}{password}@{host}:{port}/{params['NAME']}"
 
 
 def _environment(port: int, logs: Path) -> dict[str, str]:
     """Production settings on this test's database and Redis, with two workers."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "PYTHON": sys.executable,
-        "DJANGO_SETTINGS_MODULE": "llmhub.settings.production",
-        "DJANGO_SECRET_KEY": "rollback-browser-" + uuid.uuid4().hex * 2,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_SECURE_COOKIES": "false",
-        "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
-        "PROVIDER_KEY_ENCRYPTION_KEYS": "YnVpbGQtb25seS1wbGFjZWhvbGRlci1rZXktMzJieXQ=",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": str(settings.REDIS_URL),
-        "CELERY_TASK_ALWAYS_EAGER": "true",
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": str(WORKERS),
-        "PROMETHEUS_MULTIPROC_DIR": str(logs / "metrics"),
-    }
+    return production_env(
+        port=port,
+        logs=logs,
+        database_url=database_url(),
+        PYTHON=sys.executable,
+        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
+        REDIS_URL=str(settings.REDIS_URL),
+        CELERY_TASK_ALWAYS_EAGER="true",
+        WEB_CONCURRENCY=str(WORKERS),
+    )
 
 
 @pytest.fixture
@@ -96,7 +69,7 @@ def web(tmp_path: Path) -> Iterator[Deployment]:
         whitelist_users=[ADMIN],
         tags=["hub"],
     )
-    port = _free_port()
+    port = free_port()
     server = Deployment(
         env=_environment(port, tmp_path), base_url=f"http://127.0.0.1:{port}", logs=tmp_path
     )

@@ -16,7 +16,7 @@ from django.core.management.base import CommandParser
 
 from llmhub.commands import Command as BaseCommand
 from llmhub.commands import Problems, whole_number
-from llmhub.hub.seed import Tally, resolve, seeders
+from llmhub.hub.seed import Seeder, Tally, resolve, seeders
 from llmhub.hub.seed.run import DEFAULT_EVENTS, DEFAULT_USERS, SeedRun
 
 _count = whole_number(maximum=10_000_000)
@@ -57,24 +57,25 @@ class Command(BaseCommand):
             show_progress=not options["no_progress"],
         )
         started = time.monotonic()
-        tallies: list[Tally] = []
-        for name in wanted:
-            try:
-                result = resolve(available[name])(run)
-            except ImportError as exc:
-                raise Problems(
-                    f"Seeder {name!r} needs the development requirements "
-                    f"(requirements-dev.txt): {exc}"
-                ) from None
-            if isinstance(result, str):
-                self.stdout.write(f"{name}: {result}")
-            else:
-                self.stdout.write(f"{name}: {'; '.join(t.line() for t in result)}")
-                tallies += result
+        tallies = [tally for name in wanted for tally in self._seed(name, available[name], run)]
         self.stdout.write(summary_table(tallies))
         self.stdout.write(
             self.style.SUCCESS(f"Test data loaded in {time.monotonic() - started:.1f} s.")
         )
+
+    def _seed(self, name: str, seeder: Seeder | str, run: SeedRun) -> list[Tally]:
+        """Run one seeder, print its line, and return its tallies (none for a plain message)."""
+        try:
+            result = resolve(seeder)(run)
+        except ImportError as exc:
+            raise Problems(
+                f"Seeder {name!r} needs the development requirements (requirements-dev.txt): {exc}"
+            ) from None
+        if isinstance(result, str):
+            self.stdout.write(f"{name}: {result}")
+            return []
+        self.stdout.write(f"{name}: {'; '.join(t.line() for t in result)}")
+        return list(result)
 
 
 def summary_table(tallies: list[Tally]) -> str:

@@ -1,15 +1,23 @@
-"""What a browser sends back from a rendered Django admin form, read with the stdlib HTML parser.
+"""What a browser sends back from a rendered form, read with the stdlib HTML parser: the one home
+of form submission for tests (admin forms, hub pages, the login page).
 
 A browser submits every successful control of the form: enabled inputs with a name (checkboxes
 and radios only when checked), textareas (minus the one newline that follows `<textarea>`), the
 selected options of each select (the first option of a single select when none is selected), and
 the name of the submit button that was pressed. Nothing else: no guessing what Django expects.
+Typing into a control the page does not render fails, so a test cannot post what no user could.
 """
 
 from __future__ import annotations
 
+import copy
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from urllib.parse import urlencode, urljoin
+
+from django.http import HttpResponse
+from django.test import Client
 
 UNSENT_INPUTS = {"submit", "button", "image", "reset", "file"}
 
@@ -28,10 +36,29 @@ class Control:
 
 
 @dataclass
-class Form:
+class HtmlForm:
     attrs: dict[str, str]
     controls: list[Control] = field(default_factory=list)
     buttons: list[str] = field(default_factory=list)
+
+    @property
+    def method(self) -> str:
+        return self.attrs.get("method", "get").lower()
+
+    def url(self, page_url: str) -> str:
+        """Where the form posts, from the page it was rendered on."""
+        return urljoin(page_url, self.attrs.get("action") or page_url)
+
+    def value(self, name: str) -> str | None:
+        """The first value the form sends for `name` as rendered (None: it sends none)."""
+        return next((value for key, value in self.submission(None) if key == name), None)
+
+    def filled(self, **typed: str) -> dict[str, str]:
+        """The body a browser posts (no named button) after the user typed `typed`; the form
+        itself stays as rendered."""
+        form = copy.deepcopy(self)
+        form.fill(dict(typed))
+        return dict(form.submission(None))
 
     def editable(self) -> list[Control]:
         """Controls a user could change (not hidden inputs, not the CSRF token)."""
@@ -100,8 +127,8 @@ def _values(control: Control) -> list[tuple[str, str]]:
 class _FormParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.forms: list[Form] = []
-        self._form: Form | None = None
+        self.forms: list[HtmlForm] = []
+        self._form: HtmlForm | None = None
         self._textarea: Control | None = None
         self._select: Control | None = None
         self._option_attrs: dict[str, str | None] = {}
@@ -110,7 +137,7 @@ class _FormParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
         if tag == "form":
-            self._form = Form({k: v or "" for k, v in found.items()})
+            self._form = HtmlForm({k: v or "" for k, v in found.items()})
             self.forms.append(self._form)
         elif self._form is not None:
             self._control(tag, found)
@@ -167,17 +194,44 @@ class _FormParser(HTMLParser):
         return "selected" in self._option_attrs and "disabled" not in self._option_attrs
 
 
-def admin_form(html: str) -> Form:
-    """The form of an admin add or change page: the one whose submit button is `_save`, or,
-    on a read-only page, the one posting back to the page."""
+def forms_in(html: str) -> list[HtmlForm]:
     parser = _FormParser()
     parser.feed(html)
     parser.close()
-    saving = [form for form in parser.forms if "_save" in form.buttons]
+    return parser.forms
+
+
+def post_forms(html: str) -> list[HtmlForm]:
+    return [form for form in forms_in(html) if form.method == "post"]
+
+
+def csrf_token_in(html: str) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def admin_form(html: str) -> HtmlForm:
+    """The form of an admin add or change page: the one whose submit button is `_save`, or,
+    on a read-only page, the one posting back to the page."""
+    forms = forms_in(html)
+    saving = [form for form in forms if "_save" in form.buttons]
     if saving:
         assert len(saving) == 1, "more than one form with a _save button"
         return saving[0]
-    posting = [form for form in parser.forms if form.attrs.get("method", "").lower() == "post"]
-    posting = [form for form in posting if "logout" not in form.attrs.get("action", "")]
+    posting = [form for form in post_forms(html) if "logout" not in form.attrs.get("action", "")]
     assert posting, "no form posting back on the page"
     return posting[0]
+
+
+def open_admin_form(client: Client, url: str) -> HtmlForm:
+    response = client.get(url)
+    assert response.status_code == 200, response.content.decode()[:500]
+    return admin_form(response.content.decode())
+
+
+def post_as_browser(client: Client, url: str, pairs: list[tuple[str, str]]) -> HttpResponse:
+    """urlencoded, as a browser posts a form without file inputs."""
+    response = client.post(url, urlencode(pairs), content_type="application/x-www-form-urlencoded")
+    assert isinstance(response, HttpResponse)
+    return response
