@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 
@@ -124,6 +125,16 @@ class TelemetryMiddleware:
         return _server_error(ctx.request_id if ctx else "")
 
 
+def _user_id(request: HttpRequest) -> str:
+    """Who made the request, or "" when that cannot be known. With the database down, the lazy
+    user's session cannot load (a first access raises DatabaseError, a second Django's
+    AttributeError on `_session_cache`): recording the outage's 503 must not make it a 500."""
+    try:
+        return user_id_of(getattr(request, "user", None))
+    except (DatabaseError, AttributeError):
+        return ""
+
+
 def _record_server_error(request: HttpRequest, route: str, status: int, *, api: bool) -> None:
     """One `error` event per request answered 5xx: an unhandled exception (with its
     traceback) or a 5xx response (a database outage's 503, say).
@@ -144,7 +155,7 @@ def _record_server_error(request: HttpRequest, route: str, status: int, *, api: 
         "error",
         level=logging.ERROR,
         exc_info=(type(exception), exception, exception.__traceback__) if exception else None,
-        user_id=user_id_of(getattr(request, "user", None)),
+        user_id=_user_id(request),
         path=request.path,
         method=request.method,
         status=status,
@@ -166,7 +177,7 @@ def _record_client_error(request: HttpRequest, route: str, status: int) -> None:
         level=logging.WARNING,
         deferred=True,
         action="client_error",
-        user_id=user_id_of(getattr(request, "user", None)),
+        user_id=_user_id(request),
         path=request.path,
         method=request.method,
         status=status,
