@@ -35,18 +35,33 @@ def normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+class TextareaField(forms.CharField):
+    """Text edited in a textarea. A browser posts its line breaks as CRLF: that alone is no
+    change, or Django admin's history says the field changed on every save."""
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return normalize_newlines(initial or "") != normalize_newlines(data or "")
+
+
+class ListTextField(forms.CharField):
+    """A list edited as text (`split_text`): changed only when the list it reads as differs."""
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return split_text(initial or "") != split_text(data or "")
+
+
 class FlagAdminForm(forms.ModelForm):
-    whitelist_users = forms.CharField(
+    whitelist_users = ListTextField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="User ids (usernames) that always get the flag, one per line or comma-separated.",
     )
-    blacklist_users = forms.CharField(
+    blacklist_users = ListTextField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="User ids that never get the flag (wins over the whitelist).",
     )
-    tags = forms.CharField(required=False, help_text="Comma-separated, e.g. hub, analytics.")
+    tags = ListTextField(required=False, help_text="Comma-separated, e.g. hub, analytics.")
     expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     class Meta:
@@ -61,6 +76,7 @@ class FlagAdminForm(forms.ModelForm):
             "ends_at",
             "owner",
         ]
+        field_classes = {"description": TextareaField}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

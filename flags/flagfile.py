@@ -69,9 +69,12 @@ def _validated_entry(index: int, entry: object, seen: set[str]) -> dict[str, Any
             problems.update({f"{where}.{k}": v for k, v in exc.fields.items()})
     if isinstance(name, str) and name in seen:
         problems[where] = [f"Duplicate flag name {name!r}."]
+    if isinstance(name, str):
+        # Even when this entry is invalid: a later one repeating the name is reported now,
+        # not after this one is fixed.
+        seen.add(name)
     if problems:
         raise FlagValidationError(problems)
-    seen.add(str(name))
     return {"name": name, **config}
 
 

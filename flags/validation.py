@@ -90,6 +90,10 @@ def _user_list(value: object) -> list[str]:
             raise _Invalid("Every user id must be a non-empty string.")
         if len(item) > MAX_USER_ID_LENGTH or "\x00" in item:
             raise _Invalid(f"User ids are at most {MAX_USER_ID_LENGTH} characters, without NUL.")
+        if "," in item or len(item.strip().splitlines()) > 1:
+            # The admin's list box separates ids with these: such an id would come back from
+            # an unchanged save as other ids, and its user would silently lose the flag.
+            raise _Invalid(f"User id {item.strip()!r} contains a comma or a line break.")
         if item.strip() not in seen:
             seen.add(item.strip())
             cleaned.append(item.strip())

@@ -186,11 +186,12 @@ def _record_client_error(request: HttpRequest, route: str, status: int) -> None:
 
 
 def _user_id(request: HttpRequest) -> str:
-    """Who made the request, when that can be told. During a database outage's 503 the
-    session user cannot be loaded: the event is kept without it rather than lost."""
+    """Who made the request, or "" when that cannot be known. With the database down, the lazy
+    user's session cannot load (a first access raises DatabaseError, a second Django's
+    AttributeError on `_session_cache`): recording the outage's 503 must not make it a 500."""
     try:
         return user_id_of(getattr(request, "user", None))
-    except DatabaseError:
+    except (DatabaseError, AttributeError):
         return ""
 
 

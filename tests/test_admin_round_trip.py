@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, Permission, User
 from django.db import models
 from django.http import HttpResponse
@@ -451,3 +452,24 @@ def test_provider_key_change_form__new_secret_typed__rotates(admin_client: Clien
     _saved(post_as_browser(admin_client, url, form.submission()))
     key.refresh_from_db()
     assert key.secret == "sk-rt-rotated0123456789abcdefgh" and key.rotated_at is not None
+
+
+@pytest.mark.parametrize(("model", "model_admin"), REGISTERED, ids=_id)
+def test_change_form__submitted_as_rendered__admin_history_says_nothing_changed(
+    model: type[models.Model], model_admin: admin.ModelAdmin, admin_client: Client, superuser: User
+) -> None:
+    """Django admin's own history (the object's History page, "Recent actions") is written from
+    the form's `changed_data`: an unchanged save must not claim a field changed. The flag form
+    claimed `whitelist_users` on every save (a browser posts the list box's lines with CRLF)."""
+    _, can_change = _permissions(model_admin, superuser)
+    if not can_change:
+        pytest.skip("read-only in admin: nothing to save")
+    # given an instance and its change form as rendered
+    obj = _build(model)
+    url = _url(model, "change", obj.pk)
+    form = _open(admin_client, url)
+    # when it is submitted exactly as a browser would
+    _saved(_post(admin_client, url, form.submission()))
+    # then the admin's history entry names no changed field
+    entry = LogEntry.objects.filter(object_id=str(obj.pk)).latest("action_time")
+    assert entry.get_change_message() == "No fields changed."

@@ -33,6 +33,7 @@ CASES: list[tuple[list[str], int, list[str]]] = [
     (["seed_test_data", "--only", "catalog,nope"], 1, ["nope", "catalog, tiers"]),
     (["flags", "validate", "{bad_file}"], 4, ["flags[0].name", "flags[0].rollout_percentage"]),
     (["flags", "whitelist", "remove", "hub", "carol"], 1, ["carol", "not on the whitelist"]),
+    (["flags", "whitelist", "add", "hub", "bad,user"], 1, ["'bad,user'", "comma"]),
     (["flags", "history", "ghost"], 1, ["'ghost'"]),
     (["flags", "history", "hub", "--limit", "-1"], 1, ["--limit", "'-1'"]),
     (["flags", "rollout", "hub", "150"], 1, ["percentage", "0..100", "'150'"]),

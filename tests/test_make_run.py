@@ -10,6 +10,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+COUNT_NEW_HUB_USERS = (
+    "import flags; from flags.models import Flag; "
+    "print(Flag.objects.get(name='unified_llm_hub').rollout_percentage, "
+    "sum(flags.evaluate('unified_llm_hub', f'user{i:03d}').enabled for i in range(1, 21)))"
+)
 
 
 def _development_env(database: Path) -> dict[str, str]:
@@ -48,6 +53,20 @@ def test_demo_setup__ends_with_readable_login_and_address(tmp_path: Path) -> Non
         "Other logins: under 'Development logins' above (seed_test_data).",
     ]
     assert "Development logins" in done.stdout
+    # The README's promise for these logins: at the seeded 25 % rollout some of user001..user020
+    # get the new hub and the others the old pages (the flag comes from .env.development).
+    count = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v0", "-c", COUNT_NEW_HUB_USERS],
+        cwd=ROOT,
+        env=_development_env(tmp_path / "db.sqlite3"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    rollout, on = (int(value) for value in count.stdout.split())
+    assert rollout == 25
+    assert 0 < on < 20
 
 
 def test_make_run__is_bin_demo_then_runserver() -> None:

@@ -180,6 +180,20 @@ def test_validate__reports_every_problem_of_the_file_at_once(tmp_path: Path) -> 
     ]
 
 
+def test_validate__duplicate_of_an_invalid_entry__reported_too(tmp_path: Path) -> None:
+    # the first "twin" is invalid on its own; the second still repeats its name
+    path = tmp_path / "flags.json"
+    path.write_text(
+        json.dumps({"flags": [{"name": "twin", "rollout_percentage": 150}, {"name": "twin"}]})
+    )
+    with pytest.raises(CommandError) as refused:
+        run("validate", str(path))
+    lines = str(refused.value).splitlines()
+    assert len(lines) == 2, lines
+    assert "flags[0].rollout_percentage" in lines[0]
+    assert "flags[1]: Duplicate flag name 'twin'." in lines[1]
+
+
 def test_history__unknown_name__refused_instead_of_printing_nothing() -> None:
     with pytest.raises(CommandError, match="'ghost'"):
         run("history", "ghost")

@@ -56,7 +56,9 @@ def test_dashboard__own_clicks__show_without_aggregating(
     # one press of "Aggregate now" stores it all, and the figures stay what they were
     shown = _new_hub_views_today(page)
     page.click("text=Aggregate now")
-    page.wait_for_load_state("networkidle")
+    # generous: the press aggregates every pending bucket, slow on a loaded machine (a full
+    # suite run timed out at the default 10 s)
+    page.wait_for_load_state("networkidle", timeout=90_000)
     assert "Every closed bucket is aggregated." in page.content()
     assert _new_hub_views_today(page) == shown
     assert AggregationState.objects.filter(received_until__isnull=False).count() == 2
