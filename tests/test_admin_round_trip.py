@@ -467,9 +467,9 @@ def test_change_form__submitted_as_rendered__admin_history_says_nothing_changed(
     # given an instance and its change form as rendered
     obj = _build(model)
     url = _url(model, "change", obj.pk)
-    form = _open(admin_client, url)
+    form = open_admin_form(admin_client, url)
     # when it is submitted exactly as a browser would
-    _saved(_post(admin_client, url, form.submission()))
+    _saved(post_as_browser(admin_client, url, form.submission()))
     # then the admin's history entry names no changed field
     entry = LogEntry.objects.filter(object_id=str(obj.pk)).latest("action_time")
     assert entry.get_change_message() == "No fields changed."
