@@ -39,7 +39,6 @@ RANKS = 3
 # What a row costs in memory beyond its text: the dict of 19 fields, its UUID, datetimes and
 # numbers (about 640 bytes measured with tracemalloc for an API call; text counted apart).
 ROW_OVERHEAD_BYTES = 700
-DROP_ACTION = "events_dropped"  # the action of the warning event that reports drops
 
 
 def row_bytes(row: dict[str, Any]) -> int:
@@ -66,8 +65,8 @@ class ProcessBuffer:
     The bound (TELEMETRY_BUFFER_MAX_EVENTS and TELEMETRY_BUFFER_MAX_BYTES) covers the rows
     waiting AND the batch a flush is writing: while a flush hangs on a slow database the
     batch still holds its memory, so new rows make room by dropping waiting ones (cheapest
-    first) or are dropped themselves. Every drop is counted (a Prometheus counter) and
-    reported in a `warning` event written with the next batch that reaches the database.
+    first) or are dropped themselves. Every drop is counted: a Prometheus counter at once, and
+    DroppedEventCount (the dashboard's figure) after the next flush that reaches the database.
     """
 
     def __init__(self) -> None:
@@ -185,45 +184,51 @@ class ProcessBuffer:
         for row in [*rows, *arrived]:
             self._admit(row)
 
-    def _drop_report(self) -> dict[str, Any] | None:
-        """A warning event saying how many rows were dropped since the last report."""
-        from telemetry.recording import build_row  # recording imports this module
+    def _report_drops(self) -> None:
+        """Store how many rows were dropped since the last report; kept for the next flush
+        when the database refuses."""
+        from telemetry.services import dropped_events_store  # models load after the registry
 
         with self._lock:
             dropped, self._dropped = self._dropped, Counter()
         if not dropped:
-            return None
-        properties = {"dropped": sum(dropped.values()), "by_type": dict(dropped)}
-        fields = {"feature": "telemetry_buffer", "action": DROP_ACTION, "properties": properties}
-        return build_row("warning", fields)
-
-    def _unreport(self, report: dict[str, Any] | None) -> None:
-        if report is not None:
+            return
+        try:
+            dropped_events_store(counts=dict(dropped))
+        except Exception:
+            logger.exception("telemetry drop counts not stored; kept for the next flush")
             with self._lock:
-                self._dropped.update(report["properties"]["by_type"])
+                self._dropped.update(dropped)
+            return
+        logger.warning(
+            "telemetry buffer full: %d events dropped",
+            sum(dropped.values()),
+            extra={"dropped_by_type": dict(dropped)},
+        )
 
     def flush(self) -> int:
         """Write what waits; on failure keep it for the next try. Returns rows written."""
         with self._flush_lock:
             rows = self._take()
-            report = self._drop_report()
-            if not rows and report is None:
-                return 0
-            try:
-                _store([*rows, report] if report else rows)
-            except REFUSED:
-                # A value the database refuses: retrying the batch would fail forever and hold
-                # back every event after it. Store the rows one by one and drop only the bad.
-                logger.exception("telemetry flush refused a value; storing rows one by one")
-                self._unreport(report)
-                return self._store_each(rows)
-            except Exception:
-                logger.exception("telemetry flush failed; %d events kept for retry", len(rows))
-                self._unreport(report)
-                self._put_back(rows)
-                return 0
-            self._settle(rows)
-            return len(rows)
+            written = self._write(rows) if rows else 0
+            if written or not rows:
+                self._report_drops()
+            return written
+
+    def _write(self, rows: list[dict[str, Any]]) -> int:
+        try:
+            _store(rows)
+        except REFUSED:
+            # A value the database refuses: retrying the batch would fail forever and hold
+            # back every event after it. Store the rows one by one and drop only the bad ones.
+            logger.exception("telemetry flush refused a value; storing rows one by one")
+            return self._store_each(rows)
+        except Exception:
+            logger.exception("telemetry flush failed; %d events kept for retry", len(rows))
+            self._put_back(rows)
+            return 0
+        self._settle(rows)
+        return len(rows)
 
     def _store_each(self, rows: list[dict[str, Any]]) -> int:
         written = 0

@@ -6,14 +6,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import psycopg
 import pytest
+from django.test import Client
+from django.urls import reverse
 from prometheus_client import REGISTRY
 
-from telemetry.buffer import DROP_ACTION, ProcessBuffer, row_bytes
-from telemetry.models import Event
+from telemetry.buffer import ProcessBuffer, row_bytes
+from telemetry.models import DroppedEventCount, Event
 from telemetry.tests.factories import event_row
 from telemetry.tests.worker import database_url, wait_for
 
@@ -27,12 +28,12 @@ def dropped_metric(event_type: str) -> float:
     return value or 0.0
 
 
-def drop_reports() -> list[dict[str, Any]]:
-    return list(
-        Event.objects.filter(event_type="warning", action=DROP_ACTION).values_list(
-            "properties", flat=True
-        )
-    )
+def stored_drops() -> dict[str, int]:
+    """The dropped events stored for the dashboard, by type."""
+    totals: dict[str, int] = {}
+    for kind, count in DroppedEventCount.objects.values_list("event_type", "count"):
+        totals[kind] = totals.get(kind, 0) + count
+    return totals
 
 
 @pytest.fixture
@@ -59,11 +60,11 @@ def test_full_buffer__api_calls_dropped_first__each_drop_counted_and_reported(
 
     assert buffer.size()[0] == 4
     assert buffer.flush() == 4
-    kept = set(Event.objects.exclude(event_type="warning").values_list("path", flat=True))
+    kept = set(Event.objects.values_list("path", flat=True))
     assert kept == {f"/page/{n}" for n in range(4)}  # every api_call made room first
     assert dropped_metric("api_call") - before[0] == 3
     assert dropped_metric("page_view") == before[1]
-    assert drop_reports() == [{"dropped": 3, "by_type": {"api_call": 3}}]
+    assert stored_drops() == {"api_call": 3}
 
 
 def test_full_of_dearer_events__a_new_api_call_is_dropped_not_a_page_view(
@@ -76,9 +77,9 @@ def test_full_of_dearer_events__a_new_api_call_is_dropped_not_a_page_view(
     buffer.add(event_row(event_type="page_view", path="/page/2"))  # the oldest view goes
 
     assert buffer.flush() == 2
-    kept = set(Event.objects.exclude(event_type="warning").values_list("path", flat=True))
+    kept = set(Event.objects.values_list("path", flat=True))
     assert kept == {"/page/1", "/page/2"}
-    assert drop_reports() == [{"dropped": 2, "by_type": {"api_call": 1, "page_view": 1}}]
+    assert stored_drops() == {"api_call": 1, "page_view": 1}
 
 
 def test_bytes_bound__large_events_limited_by_their_size(settings, buffer: ProcessBuffer) -> None:
@@ -92,7 +93,7 @@ def test_bytes_bound__large_events_limited_by_their_size(settings, buffer: Proce
     events, held = buffer.size()
     assert events == 3 and held <= settings.TELEMETRY_BUFFER_MAX_BYTES
     assert buffer.flush() == 3
-    assert drop_reports() == [{"dropped": 7, "by_type": {"performance": 7}}]
+    assert stored_drops() == {"performance": 7}
     assert buffer.size() == (0, 0)
 
 
@@ -142,6 +143,27 @@ def test_flush_blocked_by_a_locked_table__bound_holds__all_accounted_after(
         locked_events_table.set()
         wait_for(lambda: buffer.size()[0] == 0, timeout=10)
         buffer.stop()
-    stored = Event.objects.exclude(event_type="warning").count()
-    dropped = sum(report["dropped"] for report in drop_reports())
+    stored = Event.objects.count()
+    dropped = sum(stored_drops().values())
     assert stored == 200 and stored + dropped == added
+
+
+def test_drops__shown_on_the_dashboard_and_in_metrics(
+    settings, buffer: ProcessBuffer, django_user_model
+) -> None:
+    settings.TELEMETRY_BUFFER_MAX_EVENTS = 1
+    buffer.add(event_row(event_type="page_view", path="/kept"))
+    for n in range(3):
+        buffer.add(event_row(event_type="api_call", path=f"/api/{n}"))
+    buffer.add(event_row(event_type="error", path="/kept-too"))  # the older view makes room
+    buffer.flush()
+    staff = Client()
+    staff.force_login(django_user_model.objects.create_user("boss", is_staff=True))
+
+    data = staff.get(reverse("telemetry:data"), {"days": 1}).json()
+    page = staff.get(reverse("telemetry:dashboard"), {"days": 1}).content.decode()
+    scraped = staff.get(reverse("telemetry:metrics")).content.decode()
+
+    assert data["dropped_events"] == {"api_call": 3, "page_view": 1}
+    assert "api_call 3, page_view 1." in page
+    assert 'llmhub_telemetry_events_dropped_total{event_type="api_call"}' in scraped
