@@ -102,6 +102,7 @@ def test_events_table_locked__ingestion_503_with_retry_after_in_bounded_time__st
             assert int(headers["retry-after"]) >= 1
         # One statement timeout for the batch, at most one more for the request's own
         # telemetry: far from the 30 s after which gunicorn would kill the worker.
+        print("ingestion waits under the lock (s):", [round(w, 2) for w in waits])
         assert max(waits) < 4 * STATEMENT_TIMEOUT_MS / 1000, waits
     finally:
         release.set()
