@@ -101,11 +101,12 @@
     });
   }
 
-  /* Leaving the page: one last keepalive request with what waits. The events stay queued
-   * until acknowledged; if the answer comes too late for this page, the next page resends. */
+  /* Leaving the page: one last keepalive request with what waits, backing off or not (it is
+   * this page's last chance; the user may not come back soon). The events stay queued until
+   * acknowledged; if the answer comes too late for this page, the next page resends. */
   function flushOnHide() {
     var batch = loadQueue().slice(0, BATCH);
-    if (!batch.length || Date.now() < nextTry) { return; }
+    if (!batch.length) { return; }
     try { post(batch).then(function (r) { if (r.ok) { forget(batch); } }).catch(function () {}); }
     catch (e) { /* ignore */ }
   }

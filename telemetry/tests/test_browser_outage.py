@@ -113,3 +113,33 @@ def test_redis_hung_20s__no_browser_event_lost__retried_after_reload_too(
     assert refused and all(after and int(after) >= 1 for _, after in refused)
     assert Event.objects.filter(event_type="performance", action="page_load").count() >= 2
     print(json.dumps({"refused": len(refused), "answers": len(answers)}))
+
+
+def test_left_while_backing_off__the_page_hide_request_delivers(
+    hub_data: None,  # noqa: F811
+    live_server: Any,
+    browser_page: Any,
+    hung_redis: subprocess.Popen[bytes],
+) -> None:
+    """Refused during a short hang, the page waits Retry-After (5 s) before trying again; the
+    user leaves the site before that, and the events still arrive, sent on page hide."""
+    page, base = browser_page, live_server.url
+    refused: list[int] = []
+    page.on("response", lambda r: refused.append(r.status) if r.status == 503 else None)
+    log_in(page, base, "hubtester")
+    eventually(lambda: not _queued(page))
+    os.kill(hung_redis.pid, signal.SIGSTOP)
+    try:
+        page.click("#tab-models")
+        # Playwright delivers the page's events while the test calls into it
+        assert eventually(lambda: page.wait_for_timeout(100) or refused, seconds=10)
+        page.click("#tab-rules")  # queued: the page is backing off
+    finally:
+        os.kill(hung_redis.pid, signal.SIGCONT)
+    page.wait_for_timeout(2500)  # the throttle asks Redis again 2 s after a failure
+    assert len(_queued(page)) == 2
+
+    page.goto("about:blank")  # leaves the site before the page's next try
+
+    switches = Event.objects.filter(event_type="feature_usage", action="switch")
+    assert eventually(lambda: switches.count() == 2, seconds=5)
