@@ -39,6 +39,11 @@ EVENTS_INGESTED = Counter(
     "Events accepted by the batch endpoint, new or duplicate",
     ["result"],
 )
+EVENTS_DROPPED = Counter(
+    "llmhub_telemetry_events_dropped_total",
+    "Events dropped by a full process buffer (the database too slow or away), by type",
+    ["event_type"],
+)
 RECORDED = Histogram(
     "llmhub_recorded_metric", "Values passed to telemetry.record_metric, by name", ["name"]
 )
@@ -60,6 +65,10 @@ def count_flag_evaluations(
 def count_ingested(*, stored: int, duplicates: int) -> None:
     EVENTS_INGESTED.labels("stored").inc(stored)
     EVENTS_INGESTED.labels("duplicate").inc(duplicates)
+
+
+def count_dropped(event_type: str) -> None:
+    EVENTS_DROPPED.labels(event_type).inc()
 
 
 class AggregationLagCollector(Collector):

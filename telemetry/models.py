@@ -148,3 +148,23 @@ class FlagEvaluationCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.flag} {self.reason} {self.bucket_start:%Y-%m-%d %H:%M}: {self.count}"
+
+
+class DroppedEventCount(models.Model):
+    """Events a full process buffer dropped (the database too slow or away), per minute of the
+    report and event type, added up across processes: the dashboard shows what was lost."""
+
+    bucket_start = models.DateTimeField()
+    event_type = models.CharField(max_length=20, choices=EventType.choices)
+    count = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["-bucket_start", "event_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bucket_start", "event_type"], name="telemetry_dropped_count_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.bucket_start:%Y-%m-%d %H:%M}: {self.count} dropped"

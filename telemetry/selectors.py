@@ -23,7 +23,13 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from telemetry.aggregation.sql import BUCKETS, SUMMARY_COLUMNS, Dialect
-from telemetry.models import AggregationState, Event, EventSummary, FlagEvaluationCount
+from telemetry.models import (
+    AggregationState,
+    DroppedEventCount,
+    Event,
+    EventSummary,
+    FlagEvaluationCount,
+)
 from telemetry.period import Period
 
 COHORTS = ("new_hub", "old_pages")
@@ -275,6 +281,20 @@ def api_endpoints(
     return sorted(endpoints.values(), key=lambda e: (-e["calls"], e["endpoint"]))[:limit]
 
 
+def dropped_events(period: Period) -> dict[str, int]:
+    """Events full process buffers dropped in the period, by type (telemetry.buffer): few
+    rows, one per minute and type while the database lagged."""
+    rows = (
+        DroppedEventCount.objects.filter(
+            bucket_start__gte=period.since, bucket_start__lt=period.until
+        )
+        .values("event_type")
+        .annotate(total=Sum("count"))
+        .order_by("event_type")
+    )
+    return {row["event_type"]: int(row["total"]) for row in rows}
+
+
 def dashboard_data(period: Period) -> dict[str, Any]:
     """Everything the dashboard shows, as plain JSON-ready data. `raw_since`: from when on
     the figures were read from raw events (the tail not aggregated yet)."""
@@ -295,4 +315,5 @@ def dashboard_data(period: Period) -> dict[str, Any]:
             k: v.isoformat() if v else None for k, v in aggregated_until().items()
         },
         "raw_since": since.isoformat() if since is not None else None,
+        "dropped_events": dropped_events(period),
     }

@@ -12,7 +12,7 @@ from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from telemetry.models import Event
+from telemetry.models import DroppedEventCount, Event
 
 # One INSERT statement per this many rows: large enough to amortise the round trip, small
 # enough to stay under SQLite's bound-parameter limit (19 columns per row).
@@ -112,6 +112,23 @@ def _copy_type(field: Any) -> str:
     sent as text, the same bytes)."""
     db_type = str(field.db_type(connection))
     return "text" if db_type.startswith("varchar") else db_type
+
+
+def dropped_events_store(*, counts: dict[str, int]) -> None:
+    """Add the events a process buffer dropped, by type, to the counts of this minute (one
+    upsert: processes reporting in the same minute add up)."""
+    if not counts:
+        return
+    table = connection.ops.quote_name(DroppedEventCount._meta.db_table)
+    # The same upsert syntax works on PostgreSQL and SQLite (3.24+).
+    sql = (
+        f"INSERT INTO {table} (bucket_start, event_type, count) VALUES (%s, %s, %s) "  # nosec B608
+        "ON CONFLICT (bucket_start, event_type) "
+        f"DO UPDATE SET count = {table}.count + excluded.count"
+    )
+    minute = timezone.now().replace(second=0, microsecond=0)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, [(minute, kind, n) for kind, n in sorted(counts.items())])
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,15 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # IMMEDIATE: a transaction takes the write lock when it starts, so two writers serialize
     # instead of both reading the same version (SQLite has no SELECT ... FOR UPDATE).
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+# PostgreSQL's statement_timeout for this process, in milliseconds (0: none). bin/web sets it
+# for the web processes (WEB_STATEMENT_TIMEOUT_MS, default 5000), so a slow or locked database
+# holds a request a bounded time, answered 503 with Retry-After; the worker and manage.py run
+# long aggregations and migrations and set none.
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 0)
+if DATABASE_STATEMENT_TIMEOUT_MS > 0 and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

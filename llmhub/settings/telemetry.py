@@ -30,6 +30,10 @@ TELEMETRY_MAX_EVENT_AGE_HOURS = env_int("TELEMETRY_MAX_EVENT_AGE_HOURS", 72)
 TELEMETRY_BACKGROUND_FLUSH = env_bool("TELEMETRY_BACKGROUND_FLUSH", "pytest" not in sys.modules)
 TELEMETRY_FLUSH_SECONDS = float(env_str("TELEMETRY_FLUSH_SECONDS", "1.0"))
 TELEMETRY_FLUSH_EVENTS = env_int("TELEMETRY_FLUSH_EVENTS", 300)
+# The process buffer's hard bound, the batch being written included: past it the cheapest
+# events (api_call first) are dropped and counted (telemetry.buffer).
+TELEMETRY_BUFFER_MAX_EVENTS = env_int("TELEMETRY_BUFFER_MAX_EVENTS", 20_000)
+TELEMETRY_BUFFER_MAX_BYTES = env_int("TELEMETRY_BUFFER_MAX_BYTES", 16 * 1024 * 1024)
 TELEMETRY_FLAG_FLUSH_SECONDS = float(env_str("TELEMETRY_FLAG_FLUSH_SECONDS", "5.0"))
 # Enqueueing a task from a request waits at most this long for the broker.
 TELEMETRY_ENQUEUE_TIMEOUT_SECONDS = float(env_str("TELEMETRY_ENQUEUE_TIMEOUT_SECONDS", "0.5"))

@@ -18,6 +18,99 @@
     return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
   }
 
+  /* Telemetry: events wait in localStorage until the server acknowledges them, so a batch
+   * refused during an incident (503 with Retry-After while the cache or the database is
+   * away), or cut off by leaving the page, is sent again later, from this page or the next.
+   * The queue is bounded (the oldest events go first); the server stores an event id once,
+   * so sending a batch twice (two tabs, a lost answer) costs nothing. */
+  var QUEUE_KEY = "llmhub.telemetry.queue";
+  var MAX_QUEUED = 500;        // events kept at most (a day of clicks; ~150 kB)
+  var BATCH = 50;              // events per request: well under keepalive's 64 kB body limit
+  var FIRST_RETRY_MS = 1000;
+  var MAX_RETRY_MS = 30000;
+  var retryMs = 0;             // 0: no failure since the last success
+  var nextTry = 0;             // no request before this time (Date.now())
+  var inFlight = false;
+  var timer = null;
+
+  function loadQueue() {
+    try {
+      var queue = JSON.parse(window.localStorage.getItem(QUEUE_KEY) || "[]");
+      return Array.isArray(queue) ? queue : [];
+    } catch (e) { return []; }
+  }
+
+  function saveQueue(queue) {
+    try {
+      window.localStorage.setItem(QUEUE_KEY, JSON.stringify(queue.slice(-MAX_QUEUED)));
+    } catch (e) { /* storage full or disabled: the events of this page still go out */ }
+  }
+
+  function forget(sent) {
+    var ids = {};
+    sent.forEach(function (event) { ids[event.event_id] = true; });
+    saveQueue(loadQueue().filter(function (event) { return !ids[event.event_id]; }));
+  }
+
+  function post(events) {
+    return window.fetch(telemetryUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      keepalive: true,
+      headers: {"Content-Type": "application/json", "X-CSRFToken": body.dataset.csrf},
+      body: JSON.stringify({events: events})
+    });
+  }
+
+  function schedule(delayMs) {
+    if (timer !== null) { window.clearTimeout(timer); }
+    timer = window.setTimeout(function () { timer = null; flush(); }, Math.max(0, delayMs));
+  }
+
+  /* After a refusal: wait what the server asks (Retry-After) or twice as long as last time,
+   * whichever is longer, with some jitter so that many pages do not come back at once. */
+  function backOff(response) {
+    var asked = response ? parseInt(response.headers.get("Retry-After"), 10) * 1000 : 0;
+    retryMs = Math.min(MAX_RETRY_MS, Math.max(FIRST_RETRY_MS, retryMs * 2));
+    var wait = Math.max(asked || 0, retryMs) * (1 + Math.random() * 0.2);
+    nextTry = Date.now() + wait;
+    schedule(wait);
+  }
+
+  function flush() {
+    var batch = loadQueue().slice(0, BATCH);
+    if (!batch.length || inFlight) { return; }
+    if (Date.now() < nextTry) { schedule(nextTry - Date.now()); return; }
+    inFlight = true;
+    post(batch).then(function (response) {
+      inFlight = false;
+      if (response.ok) {
+        forget(batch);
+        retryMs = 0;
+        nextTry = 0;
+        schedule(0);  // more may be waiting
+      } else if (response.status === 429 || response.status >= 500) {
+        backOff(response);
+      } else {
+        forget(batch);  // refused for what it is (400, 403, 413): sending again cannot help
+        schedule(0);
+      }
+    }).catch(function () {  // offline, or the server unreachable
+      inFlight = false;
+      backOff(null);
+    });
+  }
+
+  /* Leaving the page: one last keepalive request with what waits, backing off or not (it is
+   * this page's last chance; the user may not come back soon). The events stay queued until
+   * acknowledged; if the answer comes too late for this page, the next page resends. */
+  function flushOnHide() {
+    var batch = loadQueue().slice(0, BATCH);
+    if (!batch.length) { return; }
+    try { post(batch).then(function (r) { if (r.ok) { forget(batch); } }).catch(function () {}); }
+    catch (e) { /* ignore */ }
+  }
+
   /* One event to the ingestion endpoint; telemetry never gets in the user's way. */
   function send(event) {
     if (!telemetryUrl || !window.fetch) { return; }
@@ -26,15 +119,18 @@
     event.page = body.dataset.page;
     event.cohort = body.dataset.cohort;
     event.path = window.location.pathname;
-    try {
-      window.fetch(telemetryUrl, {
-        method: "POST",
-        credentials: "same-origin",
-        keepalive: true,
-        headers: {"Content-Type": "application/json", "X-CSRFToken": body.dataset.csrf},
-        body: JSON.stringify({events: [event]})
-      }).catch(function () {});
-    } catch (e) { /* ignore */ }
+    var queue = loadQueue();
+    queue.push(event);
+    saveQueue(queue);
+    schedule(0);
+  }
+
+  if (telemetryUrl && window.fetch) {
+    schedule(0);  // what an earlier page left unacknowledged
+    window.addEventListener("pagehide", flushOnHide);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden") { flushOnHide(); }
+    });
   }
 
   function reportLoadTime() {

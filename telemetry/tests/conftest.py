@@ -14,8 +14,8 @@ from telemetry.buffer import process_buffer
 @pytest.fixture(autouse=True)
 def _empty_buffers() -> Iterator[None]:
     """Nothing recorded by an earlier test waits in this process's buffers."""
-    process_buffer._take()
+    process_buffer.clear()
     analytics.drain()
     flag_counts._pending.clear()
     yield
-    process_buffer._take()
+    process_buffer.clear()

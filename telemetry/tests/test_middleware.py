@@ -69,7 +69,7 @@ def _recorded(record: Any) -> dict[str, Any]:
         record()
     finally:
         current.reset(token)
-    (row,) = buffer.process_buffer._take()
+    (row,) = buffer.process_buffer.clear()
     return row
 
 
