@@ -95,7 +95,7 @@ def _tags(raw: str | None) -> list[str]:
 
 PAGE_SIZE = OpenApiParameter(
     "page_size",
-    OpenApiTypes.INT,
+    {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
     required=False,
     description=f"Rows per page, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE}).",
 )
@@ -160,7 +160,7 @@ class FlagHistoryView(FlagAPIView):
 
     @extend_schema(
         summary="The flag's audit trail, newest first, a page at a time",
-        parameters=[OpenApiParameter("page", OpenApiTypes.INT, required=False), PAGE_SIZE],
+        parameters=[OpenApiParameter("page", {"type": "integer", "minimum": 1}), PAGE_SIZE],
         responses=ChangePageOutput,
     )
     def get(self, request: Request, name: str) -> Response:

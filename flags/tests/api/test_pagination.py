@@ -195,3 +195,5 @@ def test_schema__lists_documented_as_pages(reader_api: Api) -> None:
         page = components[ref.rsplit("/", 1)[-1]]
         assert set(page["properties"]) == SHAPE
         assert page["properties"]["next"]["nullable"] is True
+        size = next(p["schema"] for p in operation["parameters"] if p["name"] == "page_size")
+        assert (size["default"], size["minimum"], size["maximum"]) == (50, 1, MAX_PAGE_SIZE)
