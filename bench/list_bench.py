@@ -1,6 +1,6 @@
 """The flag list at 10,000 flags: one page against the whole list of the old code (issue 16, 6).
 
-    .venv/bin/python bench/list_bench.py --old-tree /path/to/old/checkout [--flags 10000]
+    .venv/bin/python bench/list_bench.py --old-tree /path/to/old/checkout [--flags 10000] [--port N]
 
 Fills PostgreSQL (BENCH_DATABASE_URL, default .../llmhub_scale_pages_bench, dropped and made
 afresh; BENCH_REDIS_URL, default redis://127.0.0.1:6379/14) with `--flags` flags generated in SQL
@@ -156,15 +156,17 @@ def main() -> None:
     parser.add_argument("--flags", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--port", type=int, default=0, help="this port and the next (else free)")
     args = parser.parse_args()
     token = _seed(args.flags)
     servers: list[subprocess.Popen[bytes]] = []
     try:
-        new = f"http://127.0.0.1:{_free_port()}"
+        ports = (args.port, args.port + 1) if args.port else (_free_port(), _free_port())
+        new = f"http://127.0.0.1:{ports[0]}"
         servers.append(_start(ROOT, int(new.rsplit(":", 1)[1])))
         targets = {}
         if args.old_tree:
-            old = f"http://127.0.0.1:{_free_port()}"
+            old = f"http://127.0.0.1:{ports[1]}"
             servers.append(_start(args.old_tree.resolve(), int(old.rsplit(":", 1)[1])))
             _wait(old, token)
             targets["old full list"] = f"{old}/api/v1/features/"
