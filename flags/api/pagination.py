@@ -142,8 +142,10 @@ def _within_budget(documents: Iterable[dict[str, Any]], limit: int) -> list[dict
     kept: list[dict[str, Any]] = []
     size = 0
     for document in documents:
+        if len(kept) == limit:
+            break
         size += len(json.dumps(document, default=str))
-        if kept and (len(kept) == limit or size > MAX_PAGE_BYTES):
+        if kept and size > MAX_PAGE_BYTES:
             break
         kept.append(document)
     return kept
