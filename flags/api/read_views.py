@@ -103,6 +103,7 @@ PAGE_SIZE = OpenApiParameter(
 
 class FlagListMixin:
     @extend_schema(
+        operation_id="api_v1_features_list",  # a page is one object: not "retrieve"
         summary="List flags with their configuration, by name, a page at a time",
         description=(
             f"Pages of at most `page_size` flags (default {DEFAULT_PAGE_SIZE}, at most "
