@@ -135,8 +135,9 @@ def test_readme__api_examples_answer_what_the_readme_says(readme: dict[str, Any]
     assert re.search(r"^Location: .*/api/v1/features/new_checkout", first, flags=re.M)
     assert re.search(r'^ETag: "1"', first, flags=re.M)
     listing, created, mine, alice, enabled = documents(first)
-    assert "unified_llm_hub" in {flag["name"] for flag in listing}
-    assert all({"hub", "billing"} & set(flag["tags"]) for flag in listing)
+    assert "unified_llm_hub" in {flag["name"] for flag in listing["results"]}
+    assert all({"hub", "billing"} & set(flag["tags"]) for flag in listing["results"])
+    assert (listing["count"], listing["next"]) == (len(listing["results"]), None)
     assert (created["name"], created["version"]) == ("new_checkout", 1)
     assert {"flag", "enabled", "reason", "version", "config"} <= set(mine)
     assert alice["flag"] == "new_checkout" and enabled["user_id"] == "alice"

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from flags import client
 from flags.api.common import FlagAPIView, checked_name
 from flags.api.exceptions import DATABASE_UNAVAILABLE
+from flags.api.pagination import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_BYTES,
+    MAX_PAGE_SIZE,
+    QuerysetRows,
+    SortedRows,
+    cursor_page,
+    number_page,
+)
 from flags.api.permissions import is_privileged, require_privileged
 from flags.api.presenters import (
     change_representation,
@@ -30,7 +37,7 @@ from flags.api.serializers import (
     ChangePageOutput,
     EnabledForUserOutput,
     EvaluationOutput,
-    FlagOutput,
+    FlagPageOutput,
 )
 from flags.errors import FlagNotFound
 from flags.selectors import flag_history, flag_list
@@ -86,30 +93,56 @@ def _tags(raw: str | None) -> list[str]:
     return tags
 
 
+PAGE_SIZE = OpenApiParameter(
+    "page_size",
+    {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
+    required=False,
+    description=f"Rows per page, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE}).",
+)
+
+
 class FlagListMixin:
     @extend_schema(
-        summary="List flags with their configuration",
-        parameters=[OpenApiParameter("tags", OpenApiTypes.STR, required=False)],
-        responses={200: FlagOutput(many=True)},
+        operation_id="api_v1_features_list",  # a page is one object: not "retrieve"
+        summary="List flags with their configuration, by name, a page at a time",
+        description=(
+            f"Pages of at most `page_size` flags (default {DEFAULT_PAGE_SIZE}, at most "
+            f"{MAX_PAGE_SIZE}; a page also stops at about {MAX_PAGE_BYTES:,} bytes). Follow "
+            "`next` until it is null to read every flag: a flag created or deleted meanwhile "
+            "moves no other flag between pages."
+        ),
+        parameters=[
+            OpenApiParameter("tags", OpenApiTypes.STR, required=False),
+            OpenApiParameter(
+                "cursor",
+                OpenApiTypes.STR,
+                required=False,
+                description="Opaque: copied from a `next` or `previous` link.",
+            ),
+            PAGE_SIZE,
+        ],
+        responses={200: FlagPageOutput},
     )
     def get(self, request: Request) -> Response:
         tags = _tags(request.query_params.get("tags"))
         try:
-            return Response([flag_representation(flag) for flag in flag_list(tags=tags)])
+            rows = QuerysetRows(flag_list(tags=tags))
+            return Response(cursor_page(request, rows, flag_representation))
         except DATABASE_UNAVAILABLE:
             # The last configuration this process loaded, as the database would list it.
-            return Response(_listed_from_store(tags))
+            return Response(cursor_page(request, _rows_from_store(tags), dict))
 
 
-def _listed_from_store(tags: list[str]) -> list[dict[str, Any]]:
+def _rows_from_store(tags: list[str]) -> SortedRows:
     snapshots = store.snapshots()
     documents = store.documents(snapshots)
     wanted = set(tags)
-    return [
-        documents[name]
+    names = [
+        name
         for name, snapshot in sorted(snapshots.items())
         if name in documents and (not wanted or wanted.intersection(snapshot.tags))
     ]
+    return SortedRows(names, documents.__getitem__)
 
 
 class EnabledForUserView(FlagAPIView):
@@ -123,20 +156,16 @@ class EnabledForUserView(FlagAPIView):
         return Response({"user_id": user_id, "enabled": enabled})
 
 
-class HistoryPagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 class FlagHistoryView(FlagAPIView):
     required_permissions = {"GET": "view"}
-    pagination_class = HistoryPagination
 
-    @extend_schema(summary="The flag's audit trail, newest first", responses=ChangePageOutput)
+    @extend_schema(
+        summary="The flag's audit trail, newest first, a page at a time",
+        parameters=[OpenApiParameter("page", {"type": "integer", "minimum": 1}), PAGE_SIZE],
+        responses=ChangePageOutput,
+    )
     def get(self, request: Request, name: str) -> Response:
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(flag_history(name=checked_name(name)), request, self)
-        if paginator.page is None or paginator.page.paginator.count == 0:
+        changes = flag_history(name=checked_name(name))
+        if not changes.exists():
             raise FlagNotFound(name)
-        return paginator.get_paginated_response([change_representation(c) for c in page or []])
+        return Response(number_page(request, changes, change_representation))

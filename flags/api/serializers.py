@@ -140,8 +140,17 @@ class ChangeOutput(serializers.Serializer):
     after = serializers.DictField(allow_null=True)
 
 
-class ChangePageOutput(serializers.Serializer):
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
+class _PageOutput(serializers.Serializer):
+    """The shape of every list (`flags.api.pagination`)."""
+
+    count = serializers.IntegerField(help_text="Rows in the whole list (with its filters).")
+    next = serializers.URLField(allow_null=True, help_text="The next page; null on the last.")
+    previous = serializers.URLField(allow_null=True, help_text="Null on the first page.")
+
+
+class FlagPageOutput(_PageOutput):
+    results = FlagOutput(many=True)
+
+
+class ChangePageOutput(_PageOutput):
     results = ChangeOutput(many=True)

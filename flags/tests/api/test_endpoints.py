@@ -38,8 +38,8 @@ def test_list__tags_filter__keeps_flags_with_any_of_them(admin_api: Api) -> None
     response = admin_api.get(f"{BASE}?tags=hub,billing")
 
     assert response.status_code == 200
-    assert [flag["name"] for flag in response.json()] == ["a", "b"]
-    assert response.json()[0]["tags"] == ["hub"]
+    assert [flag["name"] for flag in response.json()["results"]] == ["a", "b"]
+    assert response.json()["results"][0]["tags"] == ["hub"]
 
 
 def test_list__bad_tag__400(admin_api: Api) -> None:
