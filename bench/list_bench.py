@@ -65,6 +65,7 @@ def _seed(flags: int) -> str:
     from django.core.management import call_command
     from django.db import connection
 
+    from flags.actors import Actor
     from flags.api.token_services import token_create
 
     call_command("migrate", verbosity=0)
@@ -74,7 +75,9 @@ def _seed(flags: int) -> str:
     user = User.objects.create_user("bench", password="-")
     user.user_permissions.set(Permission.objects.filter(codename="view_flag"))
     connection.close()
-    return token_create(username="bench", scope="read", label="list bench")[1]
+    return token_create(
+        username="bench", scope="read", label="list bench", actor=Actor.system("bench")
+    )[1]
 
 
 def _free_port() -> int:

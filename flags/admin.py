@@ -14,11 +14,11 @@ from django.template.response import TemplateResponse
 from flags import services
 from flags.actors import Actor
 from flags.admin_forms import FlagAdminForm, RollbackForm, RolloutForm, WhoSeesItForm
-from flags.admin_history import FlagChangeInline
+from flags.admin_history import RECENT_CHANGES, history_url, recent_changes, summary
 from flags.errors import FlagError
 from flags.evaluation import evaluate
 from flags.models import Flag, FlagChange
-from flags.selectors import flag_history, flag_tag_names, flag_to_snapshot
+from flags.selectors import flag_tag_names, flag_to_snapshot
 from flags.types import EvaluationContext, EvaluationResult
 
 SOURCE = FlagChange.Source.ADMIN
@@ -31,7 +31,6 @@ class FlagAdmin(admin.ModelAdmin):
     list_filter = ("enabled", "tags", "owner")
     search_fields = ("name", "description", "owner")
     actions = ("enable_flags", "disable_flags", "set_rollout", "roll_back")
-    inlines = (FlagChangeInline,)
     change_form_template = "admin/flags/flag/change_form.html"
     fieldsets = (
         (None, {"fields": ("name", "description", "owner", "tags")}),
@@ -140,6 +139,8 @@ class FlagAdmin(admin.ModelAdmin):
         if flag is not None and who.is_valid():
             extra["who_result"] = who_sees_it(flag, who.cleaned_data["who_sees"])
             extra["who_subject"] = who.cleaned_data["who_sees"]
+        if flag is not None:
+            extra.update(_history_context(flag.name))
         return super().change_view(request, object_id, form_url, extra)
 
     # --- actions ---------------------------------------------------------------------------
@@ -189,12 +190,7 @@ class FlagAdmin(admin.ModelAdmin):
             self.message_user(request, "Select exactly one flag to roll back.", messages.ERROR)
             return None
         flag = queryset.get()
-        versions = [
-            (c.version, f"v{c.version} · {c.action} by {c.actor} · {c.created_at:%Y-%m-%d %H:%M}")
-            for c in flag_history(name=flag.name)
-            if c.after is not None
-        ]
-        form = RollbackForm(request.POST if "apply" in request.POST else None, versions=versions)
+        form = RollbackForm(request.POST if "apply" in request.POST else None, flag_name=flag.name)
         if form.is_valid():
             self._each(
                 request,
@@ -205,12 +201,26 @@ class FlagAdmin(admin.ModelAdmin):
                 comment=form.cleaned_data["comment"],
             )
             return None
-        return self._intermediate(request, queryset, form, f"Roll back {flag.name}", "roll_back")
+        return self._intermediate(
+            request,
+            queryset,
+            form,
+            f"Roll back {flag.name}",
+            "roll_back",
+            _history_context(flag.name),
+        )
 
     def _intermediate(
-        self, request: HttpRequest, queryset: QuerySet[Flag], form: Any, title: str, action: str
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Flag],
+        form: Any,
+        title: str,
+        action: str,
+        extra: dict[str, Any] | None = None,
     ) -> HttpResponse:
         context = {
+            **(extra or {}),
             **self.admin_site.each_context(request),
             "title": title,
             "form": form,
@@ -220,6 +230,16 @@ class FlagAdmin(admin.ModelAdmin):
             "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
         }
         return TemplateResponse(request, "admin/flags/flag/action_form.html", context)
+
+
+def _history_context(name: str) -> dict[str, Any]:
+    """The flag's latest changes, each with its one-line summary, and the way to the rest."""
+    changes = recent_changes(name=name, limit=RECENT_CHANGES + 1)
+    return {
+        "recent_changes": [(change, summary(change)) for change in changes[:RECENT_CHANGES]],
+        "more_changes": len(changes) > RECENT_CHANGES,
+        "history_url": history_url(name),
+    }
 
 
 def who_sees_it(flag: Flag, subject: str) -> EvaluationResult:

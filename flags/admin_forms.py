@@ -8,7 +8,7 @@ from django import forms
 
 from flags.errors import FlagValidationError
 from flags.models import Flag
-from flags.selectors import flag_tag_names
+from flags.selectors import flag_tag_names, flag_version_config
 from flags.validation import CONFIG_FIELDS, check_window, clean_changes
 
 # The form edits every configuration field the services know.
@@ -157,14 +157,28 @@ class RolloutForm(forms.Form):
 
 
 class RollbackForm(forms.Form):
-    version = forms.TypedChoiceField(coerce=int, label="Restore version")
+    """The version to restore, typed as a number and checked against the flag's history: a
+    choice list would hold every version (50,000 of them for a busy flag)."""
+
+    version = forms.IntegerField(
+        min_value=1,
+        label="Restore version",
+        help_text="The version number, as the flag's history lists it.",
+    )
     comment = forms.CharField(required=False, max_length=500)
 
-    def __init__(self, *args: Any, versions: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, flag_name: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["version"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = versions
+        self.flag_name = flag_name
+
+    def clean_version(self) -> int:
+        version = self.cleaned_data["version"]
+        if flag_version_config(name=self.flag_name, version=version) is None:
+            raise forms.ValidationError(
+                f"{self.flag_name} has no version {version} to restore: pick one from its history.",
+                code="unknown_version",
+            )
+        return int(version)
 
 
 class WhoSeesItForm(forms.Form):

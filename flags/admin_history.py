@@ -1,43 +1,92 @@
-"""The audit trail in Django admin: read-only and append-only, with what changed."""
+"""The audit trail in Django admin: read-only and append-only, with what changed.
+
+Sized for long histories (a flag with 50,000 versions, 200,000 rows in all): the flag page shows
+only the latest changes and links to this list filtered by the flag; the list reads no snapshot
+columns and counts no more than it shows.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from flags.models import FlagChange
+from flags.selectors import flag_history
 from llmhub.admin_readonly import ReadOnlyAdminMixin
 
+# Changes shown on a flag's page; the rest are one click away in the filtered list.
+RECENT_CHANGES = 20
+# Ids named per list in a one-line summary; a 10,000-id list is summarised by its counts.
+NAMED_IDS = 5
+VALUE_CHARS = 80
 
-def _summary(change: FlagChange) -> str:
-    parts = [f"{field}: {old!r} → {new!r}" for field, (old, new) in change.changed_fields().items()]
+
+def recent_changes(*, name: str, limit: int = RECENT_CHANGES) -> list[FlagChange]:
+    """The latest `limit` changes of a flag, newest first: one query, whatever the history."""
+    return list(flag_history(name=name)[:limit])
+
+
+def history_url(name: str) -> str:
+    """The full audit trail of one flag name, in the paginated admin list."""
+    return reverse("admin:flags_flagchange_changelist") + "?" + urlencode({"flag_name": name})
+
+
+def _named(ids: list[Any]) -> str:
+    shown = ", ".join(str(user) for user in ids[:NAMED_IDS])
+    return shown + (f", … ({len(ids)} in all)" if len(ids) > NAMED_IDS else "")
+
+
+def _list_change(field: str, old: list[Any], new: list[Any]) -> str:
+    """What a list edit did, as the ids added and removed: bounded however long the list."""
+    before, after = set(old), set(new)
+    added = [user for user in new if user not in before]
+    removed = [user for user in old if user not in after]
+    parts = [
+        f"added {_named(added)}" if added else "",
+        f"removed {_named(removed)}" if removed else "",
+    ]
+    return f"{field}: " + (" and ".join(p for p in parts if p) or "reordered")
+
+
+def _value(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
+
+
+def summary(change: FlagChange) -> str:
+    """One line saying what a change did, bounded in length."""
+    parts = []
+    for field, (old, new) in change.changed_fields().items():
+        if isinstance(old, list) and isinstance(new, list) and field != "tags":
+            parts.append(_list_change(field, old, new))
+        else:
+            parts.append(f"{field}: {_value(old)} → {_value(new)}")
     return "; ".join(parts) or "(created)"
 
 
-class FlagChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
-    """The flag's history, read-only, newest first, with what changed."""
+class _WithoutSnapshots(ChangeList):
+    """The list shows no configuration, so it does not read the before/after JSON: with long
+    user lists those columns are most of each row."""
 
-    model = FlagChange
-    fk_name = "flag"
-    extra = 0
-    can_delete = False
-    ordering = ("-version",)
-    fields = ("version", "action", "actor", "source", "created_at", "what_changed", "comment")
-    readonly_fields = fields
-    verbose_name_plural = "History"
-
-    @admin.display(description="What changed")
-    def what_changed(self, change: FlagChange) -> str:
-        return _summary(change)
+    def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet[Any]:
+        return super().get_queryset(request, exclude_parameters).defer("before", "after")
 
 
 @admin.register(FlagChange)
 class FlagChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The audit trail: read-only, append-only."""
+    """The audit trail: read-only, append-only. `?flag_name=<name>` is one flag's history."""
 
     list_display = ("flag_name", "version", "action", "actor", "source", "created_at")
     list_filter = ("action", "source", "actor_kind", "created_at")
     search_fields = ("flag_name", "actor", "comment")
+    show_full_result_count = False  # one COUNT per page, not a second one over every row
     readonly_fields = (
         "flag_name",
         "version",
@@ -54,6 +103,9 @@ class FlagChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     exclude = ("flag",)
 
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return _WithoutSnapshots
+
     @admin.display(description="What changed")
     def what_changed(self, change: FlagChange) -> str:
         rows = change.changed_fields().items()
@@ -63,6 +115,3 @@ class FlagChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "", "<li><b>{}</b>: {} → {}</li>", ((k, repr(o), repr(n)) for k, (o, n) in rows)
             ),
         )
-
-
-# API tokens have their own admin module; importing it registers it with this site.

@@ -7,7 +7,7 @@ strings, dates are timezone-aware. Values may arrive as Python objects or as JSO
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -165,6 +165,15 @@ def clean_changes(changes: Mapping[str, object]) -> dict[str, Any]:
     if errors:
         raise FlagValidationError(errors)
     return cleaned
+
+
+def clean_user_ids(field: str, ids: Iterable[object]) -> list[str]:
+    """The ids of one list edit (an add or a remove), checked like a list: refused as a whole
+    when it is longer than a list may be, in time linear in its length."""
+    try:
+        return _user_list(list(ids))
+    except _Invalid as exc:
+        raise FlagValidationError({field: [str(exc)]}) from None
 
 
 def check_window(starts_at: datetime | None, ends_at: datetime | None) -> None:

@@ -188,7 +188,8 @@ class Command(BaseCommand):
         if flag is None:
             raise Problems(f"No flag named {name!r}.")
         current = flag.whitelist_users if listname == "whitelist" else flag.blacklist_users
-        absent = [user for user in users if user not in current]
+        on_list = set(current)
+        absent = [user for user in users if user not in on_list]
         if absent:
             raise Problems(
                 f"{name}: not on the {listname}: {', '.join(absent)} "
