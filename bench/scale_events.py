@@ -112,12 +112,12 @@ def _dashboard(repeat: int) -> dict[str, float]:
     from telemetry.selectors import dashboard_data
 
     today = timezone.now().astimezone(UTC).date()
-    return {
-        f"{days} day{'s' if days > 1 else ''}": _median_seconds(
-            lambda days=days: dashboard_data(Period(today - timedelta(days - 1), today)), repeat
-        )
-        for days in (1, DAYS)
-    }
+    figures = {}
+    for days in (1, DAYS):
+        period = Period(today - timedelta(days - 1), today)
+        name = f"{days} day{'s' if days > 1 else ''}"
+        figures[name] = _median_seconds(lambda p=period: dashboard_data(p), repeat)
+    return figures
 
 
 def _catch_up() -> dict[str, float]:
