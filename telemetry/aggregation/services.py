@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from telemetry.aggregation.sql import BUCKETS, Bucket, Dialect
+from telemetry.aggregation.sql import BUCKETS, DAY, Bucket, Dialect
 from telemetry.models import AggregationState
 
 # SQLite allows a limited number of bound parameters per statement.
@@ -86,20 +86,30 @@ def _add(total: RunResult, chunk: RunResult) -> RunResult:
 
 
 def summaries_rebuild(
-    *, since: datetime, until: datetime, bucket_sizes: Sequence[str] | None = None
+    *,
+    since: datetime,
+    until: datetime,
+    bucket_sizes: Sequence[str] | None = None,
+    now: datetime | None = None,
 ) -> list[RunResult]:
-    """Recompute every bucket overlapping [since, until) from raw events (backfill).
+    """Recompute every closed bucket overlapping [since, until) from raw events (backfill).
 
-    The fill state is not moved: the regular runs go on from where they were.
+    A bucket still open (today's day, this hour) is left to the regular runs, which compute it
+    whole once it closes. The fill state is not moved: the runs go on from where they were.
     """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.TELEMETRY_AGGREGATION_DELAY_SECONDS)
     results = []
     for bucket in BUCKETS:
         if bucket_sizes is not None and bucket.size not in bucket_sizes:
             continue
-        low, high = bucket.floor(since), bucket.ceil(until)
+        low, high = bucket.floor(since), min(bucket.ceil(until), bucket.floor(cutoff))
+        if high <= low:
+            results.append(RunResult(bucket.size, 0, None))
+            continue
         with transaction.atomic():
             dialect = _locked_dialect(bucket)
-            _upsert(dialect, bucket, low=low, high=high, keys=None, now=timezone.now())
+            _upsert(dialect, bucket, low=low, high=high, keys=None, now=now)
         buckets = int((high - low).total_seconds() // bucket.seconds)
         results.append(RunResult(bucket.size, buckets, None))
     return results
@@ -231,12 +241,16 @@ def _upsert(
     keys: Sequence[Any] | None,
     now: datetime,
 ) -> None:
-    params: list[Any] = [dialect.param(low), dialect.param(high)]
+    """Summaries of the buckets (and, for days, the cohort figures of those days)."""
+    where: list[Any] = [dialect.param(low), dialect.param(high)]
     if keys is not None:
-        params += [list(keys)] if dialect.postgres else list(keys)
-    params = [bucket.size, dialect.param(now), *params]
+        where += [list(keys)] if dialect.postgres else list(keys)
     with connection.cursor() as cursor:
-        cursor.execute(dialect.upsert_sql(bucket, keys=keys), params)
+        cursor.execute(
+            dialect.upsert_sql(bucket, keys=keys), [bucket.size, dialect.param(now), *where]
+        )
+        if bucket is DAY:
+            cursor.execute(dialect.cohort_day_upsert_sql(keys=keys), [dialect.param(now), *where])
 
 
 def _chunks(keys: list[Any]) -> Iterator[list[Any]]:
