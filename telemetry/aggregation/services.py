@@ -53,7 +53,8 @@ def summaries_aggregate_closed(
     until caught up or `budget_seconds` (default TELEMETRY_AGGREGATION_RUN_SECONDS) are spent.
 
     Every run does at least one chunk of each bucket size, so a backlog always shrinks; the
-    sizes take turns, so neither waits for the other's backlog.
+    sizes take turns, so neither waits for the other's backlog. After that first round no chunk
+    starts once the budget is spent: a run lasts at most the budget plus one chunk.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.TELEMETRY_AGGREGATION_DELAY_SECONDS)
@@ -63,15 +64,14 @@ def summaries_aggregate_closed(
     size = chunk_events or settings.TELEMETRY_AGGREGATION_CHUNK_EVENTS
     started = time.monotonic()
     results = {b.size: RunResult(b.size, 0, None, caught_up=False) for b in BUCKETS}
-    pending = list(BUCKETS)
-    while pending:
-        for bucket in list(pending):
+    first_round = True
+    while pending := [b for b in BUCKETS if not results[b.size].caught_up]:
+        for bucket in pending:
+            if not first_round and time.monotonic() - started >= budget:
+                return list(results.values())
             chunk = _aggregate_chunk(bucket, cutoff=cutoff, now=now, chunk_events=size)
             results[bucket.size] = _add(results[bucket.size], chunk)
-            if chunk.caught_up:
-                pending.remove(bucket)
-        if time.monotonic() - started >= budget:
-            break
+        first_round = False
     return list(results.values())
 
 
