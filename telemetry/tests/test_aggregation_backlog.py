@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import override_settings
 
 from telemetry.aggregation import services
@@ -111,3 +112,13 @@ def test_aggregate__many_events_at_one_instant__one_chunk_still_moves_on() -> No
     # then the instant was taken whole and the backlog cleared
     assert set(_fill_state().values()) == {CUTOFF}
     _assert_same(_stored("minute"), _expected("minute"))
+
+
+@override_settings(**SMALL_RUN)
+def test_aggregate_events_command__backlog_left__says_so(capsys: pytest.CaptureFixture) -> None:
+    _seed(300, start=NOW - timedelta(hours=5), spread_minutes=240)
+    call_command("aggregate_events")
+    assert "minute:" in (out := capsys.readouterr().out) and "a backlog is left" in out
+    for _ in range(10):
+        call_command("aggregate_events")
+    assert "backlog" not in capsys.readouterr().out.splitlines()[-1]
