@@ -57,7 +57,7 @@ def _aggregate(*, since: datetime, cutoff: datetime, now: datetime) -> None:
     rebuilt first. Before any run, the regular run aggregates everything anyway.
     """
     if AggregationState.objects.filter(received_until__isnull=False).exists():
-        summaries_rebuild(since=since, until=cutoff)
+        summaries_rebuild(since=since, until=cutoff, now=now)
     summaries_aggregate_closed(now=now)
 
 

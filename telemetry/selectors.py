@@ -22,9 +22,17 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from telemetry.aggregation.sql import BUCKETS, SUMMARY_COLUMNS, Dialect
+from telemetry.aggregation.sql import (
+    DAY,
+    HOUR,
+    LATENCY_TYPES,
+    MINUTE,
+    SUMMARY_COLUMNS,
+    Dialect,
+)
 from telemetry.models import (
     AggregationState,
+    CohortDaySummary,
     DroppedEventCount,
     Event,
     EventSummary,
@@ -33,9 +41,6 @@ from telemetry.models import (
 from telemetry.period import Period
 
 COHORTS = ("new_hub", "old_pages")
-MINUTE, HOUR = BUCKETS
-# Whose durations make the latency figure: page loads reported by pages, and API calls.
-LATENCY_TYPES = ("performance", "page_view", "api_call")
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -55,36 +60,44 @@ def aggregated_until() -> dict[str, datetime | None]:
 
 @dataclass(frozen=True)
 class Frontier:
-    """Where stored summaries end: hour rows before `hours_until`, minute rows from there to
-    `minutes_until`; events from `minutes_until` on (the still-open tail) are read raw.
+    """Where stored summaries end: day rows before `days_until`, hour rows from there to
+    `hours_until`, minute rows from there to `minutes_until`; events from `minutes_until` on
+    (the still-open tail) are read raw.
 
-    Both are bucket starts at or before the fill state's cutoff, so every summary used is of
-    a closed bucket; `minutes_until` is None before the first aggregation (all raw).
+    All are bucket starts at or before the fill state's cutoff, so every summary used is of a
+    closed bucket; `minutes_until` is None before the first aggregation (all raw).
     """
 
     hours_until: datetime | None
     minutes_until: datetime | None
+    days_until: datetime | None = None
 
 
 def aggregation_frontier() -> Frontier:
     state = aggregated_until()
-    minute, hour = state.get("minute"), state.get("hour")
+    minute, hour, day = state.get("minute"), state.get("hour"), state.get("day")
     if minute is None:
         return Frontier(None, None)
     minutes_until = MINUTE.floor(minute)
     hours_until = min(HOUR.floor(hour), minutes_until) if hour is not None else None
-    return Frontier(hours_until, minutes_until)
+    days_until = None
+    if day is not None and hours_until is not None:
+        days_until = min(DAY.floor(day), hours_until)
+    return Frontier(hours_until, minutes_until, days_until)
 
 
 def summary_rows(period: Period, frontier: Frontier) -> QuerySet[EventSummary]:
-    """Summary rows covering the period up to the frontier once each: hours, then minutes."""
+    """Summary rows covering the period up to the frontier once each: days, hours, minutes."""
     if frontier.minutes_until is None:
         return EventSummary.objects.none()
-    horizon = _clip(frontier.hours_until or period.since, period)
+    days_until = _clip(frontier.days_until or period.since, period)
+    hours_until = _clip(frontier.hours_until or period.since, period)
+    hours_until = max(hours_until, days_until)
     minutes_until = _clip(frontier.minutes_until, period)
-    hours = Q(bucket_size="hour", bucket_start__gte=period.since, bucket_start__lt=horizon)
-    minutes = Q(bucket_size="minute", bucket_start__gte=horizon, bucket_start__lt=minutes_until)
-    return EventSummary.objects.filter(hours | minutes)
+    days = Q(bucket_size="day", bucket_start__gte=period.since, bucket_start__lt=days_until)
+    hours = Q(bucket_size="hour", bucket_start__gte=days_until, bucket_start__lt=hours_until)
+    minutes = Q(bucket_size="minute", bucket_start__gte=hours_until, bucket_start__lt=minutes_until)
+    return EventSummary.objects.filter(days | hours | minutes)
 
 
 def _clip(moment: datetime, period: Period) -> datetime:
@@ -148,17 +161,46 @@ def _series(period: Period) -> dict[str, dict[str, list[Any]]]:
 
 
 def cohort_series(
-    period: Period, figures: list[dict[str, Any]] | None = None
+    period: Period,
+    figures: list[dict[str, Any]] | None = None,
+    frontier: Frontier | None = None,
 ) -> dict[str, dict[str, list[Any]]]:
     """Per cohort and day: views, users, server errors, client errors, requests, the server
     error rate and p95 latency."""
+    frontier = frontier or aggregation_frontier()
     index = {day: i for i, day in enumerate(period.days)}
     series = _series(period)
-    _add_day_figures(series, index, day_figures(period) if figures is None else figures)
-    for users in _users(period):
-        series[users["cohort"]]["users"][index[users["day"]]] = users["users"]
-    for (cohort_name, day), p95 in _p95(period).items():
+    _add_day_figures(series, index, day_figures(period, frontier) if figures is None else figures)
+    rolled_until = _clip(frontier.days_until or period.since, period)
+    for (cohort_name, day), (users, p95) in _cohort_days(period, rolled_until).items():
+        series[cohort_name]["users"][index[day]] = users
         series[cohort_name]["p95_ms"][index[day]] = p95
+    _fill_error_rate_and_unknown_users(series, period, rolled_until)
+    return series
+
+
+def _cohort_days(
+    period: Period, rolled_until: datetime
+) -> dict[tuple[str, date], tuple[int, float | None]]:
+    """Users and p95 per cohort and day: stored for the days aggregated (before
+    `rolled_until`), read from raw events for the rest (today, normally)."""
+    figures: dict[tuple[str, date], tuple[int, float | None]] = {}
+    stored = CohortDaySummary.objects.filter(
+        bucket_start__gte=period.since, bucket_start__lt=rolled_until, cohort__in=COHORTS
+    ).values_list("cohort", "bucket_start", "users", "p95_ms")
+    for cohort, start, count, p95 in stored:
+        figures[cohort, start.astimezone(UTC).date()] = (count, p95)
+    if rolled_until < period.until:
+        users = {(u["cohort"], u["day"]): u["users"] for u in _users(period, rolled_until)}
+        p95s = _p95(period, rolled_until)
+        for key in {*users, *p95s}:
+            figures[key] = (users.get(key, 0), p95s.get(key))
+    return figures
+
+
+def _fill_error_rate_and_unknown_users(
+    series: dict[str, dict[str, list[Any]]], period: Period, rolled_until: datetime
+) -> None:
     kept_from = _raw_events_kept_from()
     for cohort in series.values():
         cohort["error_rate"] = [
@@ -166,9 +208,9 @@ def cohort_series(
             for e, r in zip(cohort["errors"], cohort["requests"], strict=True)
         ]
         for i, day in enumerate(period.days):
-            if day < kept_from:  # raw events pruned: unknown, not zero
+            # Neither stored for the day nor countable from its pruned raw events: unknown.
+            if day < kept_from and day >= rolled_until.date():
                 cohort["users"][i] = None
-    return series
 
 
 def _add_day_figures(
@@ -192,12 +234,12 @@ def _raw_events_kept_from() -> date:
     return (now - timedelta(days=settings.TELEMETRY_RETENTION_DAYS)).date()
 
 
-def _users(period: Period) -> Any:
+def _users(period: Period, since: datetime) -> Any:
     return (
         Event.objects.filter(
             event_type="page_view",
             cohort__in=COHORTS,
-            occurred_at__gte=period.since,
+            occurred_at__gte=since,
             occurred_at__lt=period.until,
         )
         .exclude(user_id="")
@@ -206,16 +248,16 @@ def _users(period: Period) -> Any:
     )
 
 
-def _p95(period: Period) -> dict[tuple[str, date], float | None]:
+def _p95(period: Period, since: datetime) -> dict[tuple[str, date], float | None]:
+    if connection.vendor == "postgresql":
+        return _p95_postgres(period, since)
     timed = Event.objects.filter(
         event_type__in=LATENCY_TYPES,
         cohort__in=COHORTS,
-        occurred_at__gte=period.since,
+        occurred_at__gte=since,
         occurred_at__lt=period.until,
         duration_ms__isnull=False,
     )
-    if connection.vendor == "postgresql":
-        return _p95_postgres(period)
     durations: defaultdict[tuple[str, date], list[float]] = defaultdict(list)
     for cohort, moment, duration in timed.values_list("cohort", "occurred_at", "duration_ms"):
         if duration is not None:
@@ -223,7 +265,7 @@ def _p95(period: Period) -> dict[tuple[str, date], float | None]:
     return {key: percentile(values, 0.95) for key, values in durations.items()}
 
 
-def _p95_postgres(period: Period) -> dict[tuple[str, date], float | None]:
+def _p95_postgres(period: Period, since: datetime) -> dict[tuple[str, date], float | None]:
     table = connection.ops.quote_name(Event._meta.db_table)
     sql = (
         "SELECT cohort, (occurred_at AT TIME ZONE 'UTC')::date, "
@@ -232,7 +274,7 @@ def _p95_postgres(period: Period) -> dict[tuple[str, date], float | None]:
         "AND occurred_at >= %s AND occurred_at < %s AND duration_ms IS NOT NULL GROUP BY 1, 2"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [list(LATENCY_TYPES), list(COHORTS), period.since, period.until])
+        cursor.execute(sql, [list(LATENCY_TYPES), list(COHORTS), since, period.until])
         return {(cohort, day): p95 for cohort, day, p95 in cursor.fetchall()}
 
 
@@ -308,7 +350,7 @@ def dashboard_data(period: Period) -> dict[str, Any]:
             "days": len(period.days),
         },
         "days": [day.isoformat() for day in period.days],
-        "cohorts": cohort_series(period, figures),
+        "cohorts": cohort_series(period, figures, frontier),
         "flags": flag_series(period),
         "api": api_endpoints(period, figures),
         "aggregated_until": {

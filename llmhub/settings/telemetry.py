@@ -20,6 +20,11 @@ TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 30)
 # transaction that stamped `received_at` before the cutoff to have committed.
 TELEMETRY_AGGREGATION_DELAY_SECONDS = env_int("TELEMETRY_AGGREGATION_DELAY_SECONDS", 15)
 TELEMETRY_AGGREGATION_WORK_MEM = env_str("TELEMETRY_AGGREGATION_WORK_MEM", "64MB")
+# A backlog is aggregated in chunks of this many raw events (by received_at), each committed
+# with the fill state; a run starts no new chunk after this many seconds, so it ends well
+# inside the task's 50 s soft limit (one chunk of one bucket size: 3-8 s on 2 busy cores).
+TELEMETRY_AGGREGATION_CHUNK_EVENTS = env_int("TELEMETRY_AGGREGATION_CHUNK_EVENTS", 200_000)
+TELEMETRY_AGGREGATION_RUN_SECONDS = float(env_str("TELEMETRY_AGGREGATION_RUN_SECONDS", "20"))
 # Browser batches: at most this many events and bytes; events older than this are refused.
 TELEMETRY_MAX_BATCH_EVENTS = 500
 TELEMETRY_MAX_BATCH_BYTES = env_int("TELEMETRY_MAX_BATCH_BYTES", 1_048_576)

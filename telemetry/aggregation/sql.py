@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from telemetry.models import Event, EventSummary
+from telemetry.models import CohortDaySummary, Event, EventSummary
 
 DIMENSIONS = "event_type, page, tab, flag, cohort"
 SUMMARY_COLUMNS = (
@@ -58,6 +58,8 @@ class Bucket:
         moment = moment.astimezone(UTC)
         if self.size == "minute":
             return moment.replace(second=0, microsecond=0)
+        if self.size == "day":
+            return moment.replace(hour=0, minute=0, second=0, microsecond=0)
         return moment.replace(minute=0, second=0, microsecond=0)
 
     def ceil(self, moment: datetime) -> datetime:
@@ -65,9 +67,22 @@ class Bucket:
         return floor if floor == moment else floor + timedelta(seconds=self.seconds)
 
 
-BUCKETS = (Bucket("minute", 60), Bucket("hour", 3600))
+MINUTE, HOUR, DAY = BUCKETS = (Bucket("minute", 60), Bucket("hour", 3600), Bucket("day", 86400))
 # '%%': the SQL goes through Django's "%s" parameter style, where a literal % is doubled.
-_SQLITE_FORMAT = {"minute": "%%Y-%%m-%%d %%H:%%M:00", "hour": "%%Y-%%m-%%d %%H:00:00"}
+_SQLITE_FORMAT = {
+    "minute": "%%Y-%%m-%%d %%H:%%M:00",
+    "hour": "%%Y-%%m-%%d %%H:00:00",
+    "day": "%%Y-%%m-%%d 00:00:00",
+}
+# Whose durations make a cohort's latency: page loads reported by pages, and API calls.
+LATENCY_TYPES = ("performance", "page_view", "api_call")
+_TIMED = (
+    "CASE WHEN event_type IN ("
+    + ", ".join(f"'{t}'" for t in LATENCY_TYPES)
+    + ") THEN duration_ms END"
+)
+_VIEWER = "CASE WHEN event_type = 'page_view' AND user_id <> '' THEN user_id END"
+COHORT_DAY_COLUMNS = "bucket_start, cohort, users, p95_ms, updated_at"
 
 
 class Dialect:
@@ -77,6 +92,7 @@ class Dialect:
         self.connection = connection
         self.events = connection.ops.quote_name(Event._meta.db_table)
         self.summaries = connection.ops.quote_name(EventSummary._meta.db_table)
+        self.cohort_days = connection.ops.quote_name(CohortDaySummary._meta.db_table)
         self.postgres = connection.vendor == "postgresql"
 
     def param(self, moment: datetime) -> Any:
@@ -106,6 +122,12 @@ class Dialect:
 
     def upsert_sql(self, bucket: Bucket, *, keys: Sequence[Any] | None) -> str:
         """Aggregate events with occurred_at in [%s, %s) (and, given keys, in those buckets)."""
+        where = self._where(bucket, keys)
+        if self.postgres:
+            return self._postgres(bucket, where)
+        return self._sqlite(bucket, where)
+
+    def _where(self, bucket: Bucket, keys: Sequence[Any] | None) -> str:
         where = "occurred_at >= %s AND occurred_at < %s"
         if keys is not None:
             where += (
@@ -113,9 +135,36 @@ class Dialect:
                 if self.postgres
                 else f" AND {self.trunc(bucket)} IN ({', '.join(['%s'] * len(keys))})"
             )
+        return where
+
+    def cohort_day_upsert_sql(self, *, keys: Sequence[Any] | None) -> str:
+        """Per day and cohort, what no summary row adds up to: distinct page-view users and
+        the p95 of timed events. Params: updated_at, then those of `upsert_sql`'s where."""
+        where = self._where(DAY, keys)
+        insert = f"INSERT INTO {self.cohort_days} ({COHORT_DAY_COLUMNS}) "
+        conflict = (
+            "ON CONFLICT (bucket_start, cohort) DO UPDATE SET users = excluded.users, "
+            "p95_ms = excluded.p95_ms, updated_at = excluded.updated_at"
+        )
         if self.postgres:
-            return self._postgres(bucket, where)
-        return self._sqlite(bucket, where)
+            return (
+                f"{insert}SELECT {self.trunc(DAY)}, cohort, COUNT(DISTINCT {_VIEWER}), "
+                f"percentile_cont(0.95) WITHIN GROUP (ORDER BY {_TIMED}), %s "
+                f"FROM {self.events} WHERE {where} GROUP BY 1, 2 {conflict}"
+            )
+        timed = f"SELECT *, {_TIMED} AS timed FROM {self.events} WHERE {where}"
+        ranked = (
+            f"SELECT {self.trunc(DAY)} AS bucket, cohort, event_type, user_id, "
+            "timed AS duration_ms, ROW_NUMBER() OVER ranks - 1 AS rn, "
+            f"COUNT(timed) OVER ranks_all AS n FROM ({timed}) AS timed_events "
+            f"WINDOW ranks_all AS (PARTITION BY {self.trunc(DAY)}, cohort), "
+            "ranks AS (ranks_all ORDER BY timed IS NULL, timed)"
+        )
+        grouped = (
+            f"SELECT bucket, cohort, COUNT(DISTINCT {_VIEWER}), {_percentile(0.95)}, %s "
+            f"FROM ({ranked}) AS ranked GROUP BY bucket, cohort"
+        )
+        return f"{insert}SELECT * FROM ({grouped}) AS grouped WHERE true {conflict}"
 
     def _postgres(self, bucket: Bucket, where: str) -> str:
         return (

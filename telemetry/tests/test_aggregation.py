@@ -64,8 +64,10 @@ def _expected(size: str) -> dict[tuple[Any, ...], dict[str, Any]]:
     groups: defaultdict[tuple[Any, ...], list[Event]] = defaultdict(list)
     for e in Event.objects.all():
         start = e.occurred_at.replace(second=0, microsecond=0)
-        if size == "hour":
+        if size in ("hour", "day"):
             start = start.replace(minute=0)
+        if size == "day":
+            start = start.replace(hour=0)
         groups[start, e.event_type, e.page, e.tab, e.flag, e.cohort].append(e)
     expected = {}
     for key, events in groups.items():
@@ -102,14 +104,16 @@ def _assert_same(stored: dict, expected: dict) -> None:
             assert got[name] == pytest.approx(want[name], abs=1e-9), (key, name)
 
 
-@pytest.mark.parametrize("size", ["minute", "hour"])
+@pytest.mark.parametrize("size", ["minute", "hour", "day"])
 def test_aggregate__closed_buckets__match_a_python_reference(size: str) -> None:
-    # given events spread over two closed hours
-    _seed(1500, start=NOW - timedelta(hours=3), spread_minutes=120)
+    # given events spread over closed hours of two closed days and of today
+    _seed(1500, start=NOW - timedelta(hours=40), spread_minutes=38 * 60)
     # when
     summaries_aggregate_closed(now=NOW)
-    # then
-    _assert_same(_stored(size), _expected(size))
+    # then every closed bucket is exact (today's day is still open: not yet)
+    span = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
+    closed = {k: v for k, v in _expected(size).items() if k[0] + span[size] <= NOW}
+    _assert_same(_stored(size), closed)
 
 
 def test_aggregate__one_insert_select_per_bucket_size__the_database_groups() -> None:

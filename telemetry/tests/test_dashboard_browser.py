@@ -61,5 +61,5 @@ def test_dashboard__own_clicks__show_without_aggregating(
     page.wait_for_load_state("networkidle", timeout=90_000)
     assert "Every closed bucket is aggregated." in page.content()
     assert _new_hub_views_today(page) == shown
-    assert AggregationState.objects.filter(received_until__isnull=False).count() == 2
+    assert AggregationState.objects.filter(received_until__isnull=False).count() == 3
     assert errors == []

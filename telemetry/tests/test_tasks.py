@@ -33,5 +33,6 @@ def test_rebuild_summaries__iso_strings__backfill_the_range() -> None:
     result = rebuild_summaries.apply(
         args=[(at - timedelta(hours=1)).isoformat(), (at + timedelta(hours=1)).isoformat()]
     ).get()
-    assert result == {"minute": 120, "hour": 3}  # 09:15-11:15: hours 09, 10 and 11 overlap
+    # 09:15-11:15: hours 09, 10 and 11 overlap, and the day
+    assert result == {"minute": 120, "hour": 3, "day": 1}
     assert EventSummary.objects.get(bucket_size="hour").count == 4

@@ -18,9 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class CeleryWorker:
-    def __init__(self, queue: str, log_path: Path) -> None:
+    def __init__(self, queue: str, log_path: Path, env: dict[str, str] | None = None) -> None:
         self.queue = queue
         self.log_path = log_path
+        self.env = env or {}
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -31,6 +32,7 @@ class CeleryWorker:
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "REDIS_URL": settings.REDIS_URL,
             "TELEMETRY_AGGREGATION_DELAY_SECONDS": "0",
+            **self.env,
         }
         command = [sys.executable, "-m", "celery", "-A", "llmhub", "worker", "--pool", "solo"]
         command += ["-Q", self.queue, "-l", "INFO", "--without-heartbeat", "--without-gossip"]

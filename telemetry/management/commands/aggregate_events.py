@@ -58,4 +58,5 @@ class Command(BaseCommand):
         else:
             results = summaries_rebuild(since=since, until=until or timezone.now())
         for result in results:
-            self.stdout.write(f"{result.bucket_size}: {result.buckets} buckets aggregated")
+            left = "" if result.caught_up else " (a backlog is left: run it again)"
+            self.stdout.write(f"{result.bucket_size}: {result.buckets} buckets aggregated{left}")
