@@ -42,6 +42,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, close_old_connections, connections
 
+from flags.documents import DocumentSource, FlagDocuments
 from flags.types import FlagSnapshot
 
 logger = logging.getLogger(__name__)
@@ -60,21 +61,21 @@ class _Loaded(NamedTuple):
     """
 
     snapshots: Mapping[str, FlagSnapshot]  # read-only view of `raw_snapshots`
-    documents: Mapping[str, dict[str, Any]]  # read-only view of `raw_documents`
+    documents: Mapping[str, dict[str, Any]]  # built from `sources` on first read
     raw_snapshots: dict[str, FlagSnapshot]
-    raw_documents: dict[str, dict[str, Any]]
+    sources: dict[str, DocumentSource]
     ids: dict[str, int]  # flag row id by name, for the (count, versions, highest id) check
     watermark: int  # the highest FlagChange id applied
 
 
 def _loaded(
     snapshots: dict[str, FlagSnapshot],
-    documents: dict[str, dict[str, Any]],
+    sources: dict[str, DocumentSource],
     ids: dict[str, int],
     watermark: int,
 ) -> _Loaded:
-    views = MappingProxyType(snapshots), MappingProxyType(documents)
-    return _Loaded(views[0], views[1], snapshots, documents, ids, watermark)
+    view = MappingProxyType(snapshots)
+    return _Loaded(view, FlagDocuments(sources), snapshots, sources, ids, watermark)
 
 
 _NOTHING = _loaded({}, {}, {}, 0)
@@ -120,31 +121,32 @@ def _changes_applied(state: _Loaded) -> _Loaded:
 
 def _merged(state: _Loaded, names: Iterable[str], watermark: int) -> _Loaded:
     """A copy of `state` with `names` read again (absent from the database: removed)."""
-    from flags.selectors import flag_state_load
+    from flags.state_load import flag_state_load
 
     names = set(names)
-    fresh_snapshots, fresh_documents, fresh_ids = flag_state_load(names=names)
-    snapshots, documents = state.raw_snapshots.copy(), state.raw_documents.copy()
+    fresh_snapshots, fresh_sources, fresh_ids = flag_state_load(names=names)
+    snapshots, sources = state.raw_snapshots.copy(), state.sources.copy()
     ids = state.ids.copy()
     for name in names:
         if name in fresh_snapshots:
             snapshots[name] = fresh_snapshots[name]
-            documents[name] = fresh_documents[name]
+            sources[name] = fresh_sources[name]
             ids[name] = fresh_ids[name]
         else:
             snapshots.pop(name, None)
-            documents.pop(name, None)
+            sources.pop(name, None)
             ids.pop(name, None)
-    return _loaded(snapshots, documents, ids, watermark)
+    return _loaded(snapshots, sources, ids, watermark)
 
 
 def _full_load() -> _Loaded:
-    from flags.selectors import flag_change_watermark, flag_state_load
+    from flags.selectors import flag_change_watermark
+    from flags.state_load import flag_state_load
 
     # The watermark before the rows: a change in between is applied twice, never missed.
     watermark = flag_change_watermark()
-    snapshots, documents, ids = flag_state_load()
-    return _loaded(snapshots, documents, ids, watermark)
+    snapshots, sources, ids = flag_state_load()
+    return _loaded(snapshots, sources, ids, watermark)
 
 
 class _Refresher:
