@@ -63,7 +63,7 @@ ANALYZE flags_flag; ANALYZE flags_flag_tags;
 
 # The second process: a worker with the production store, driven over stdin/stdout.
 PEER = r"""
-import json, os, random, sys, time
+import gc, json, os, random, sys, time
 import django
 django.setup()
 import logging
@@ -82,9 +82,19 @@ cold = time.perf_counter() - started
 names = sorted(store.snapshots())
 print(json.dumps({"rss_before_kib": before, "rss_after_kib": rss_kib(), "cold_s": cold,
                   "flags": len(names)}), flush=True)
+collections = []  # (generation, seconds) of each garbage collection during a loop
+
+def on_gc(phase, info, started=[0.0]):
+    if phase == "start":
+        started[0] = time.perf_counter()
+    else:
+        collections.append((info["generation"], time.perf_counter() - started[0]))
+
+gc.callbacks.append(on_gc)
 for line in sys.stdin:
     command = json.loads(line)
     if command["do"] == "loop":
+        collections.clear()
         latencies = []
         ends = time.perf_counter() + command["seconds"]
         i = 0
@@ -95,8 +105,11 @@ for line in sys.stdin:
             latencies.append(time.perf_counter() - t0)
             i += 1
         latencies.sort()
+        full = [seconds for generation, seconds in collections if generation == 2]
         print(json.dumps({"count": len(latencies), "max_ms": latencies[-1] * 1e3,
-                          "p999_ms": latencies[int(len(latencies) * 0.999)] * 1e3}), flush=True)
+                          "p999_ms": latencies[int(len(latencies) * 0.999)] * 1e3,
+                          "full_gcs": len(full), "full_gc_max_ms": max(full, default=0) * 1e3}),
+              flush=True)
     elif command["do"] == "wait":
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -291,12 +304,14 @@ def bench_size(size: int, args: argparse.Namespace) -> None:
         busy = loop_with_changes(peer, size, args.loop_seconds)
         print(
             f"evaluations without changes: {quiet['count']:,}, worst {quiet['max_ms']:.2f} ms, "
-            f"p99.9 {quiet['p999_ms']:.3f} ms"
+            f"p99.9 {quiet['p999_ms']:.3f} ms; {quiet['full_gcs']} full garbage collections, "
+            f"longest {quiet['full_gc_max_ms']:.1f} ms"
         )
         print(
             f"evaluations during {busy['changes']} changes: {busy['count']:,}, worst "
             f"{busy['max_ms']:.2f} ms, p99.9 {busy['p999_ms']:.3f} ms; worst slower by "
-            f"{busy['max_ms'] - quiet['max_ms']:.2f} ms (target <= 50)"
+            f"{busy['max_ms'] - quiet['max_ms']:.2f} ms (target <= 50); {busy['full_gcs']} full "
+            f"garbage collections, longest {busy['full_gc_max_ms']:.1f} ms"
         )
     finally:
         peer.close()

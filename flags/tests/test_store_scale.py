@@ -267,10 +267,11 @@ def _cpu(fn: object) -> float:
 def test_cold_load__a_fraction_of_the_orm_load() -> None:
     # Given 2,000 flags (the benchmark runs 10,000 and 100,000)
     _insert_flags(2000)
-    # When both loads run alternately, then the store's costs well under half the CPU
+    # When a process's first load and the ORM load it replaced run alternately
     ours, theirs = [], []
     for _ in range(3):
-        ours.append(_cpu(lambda: flag_state_load()))
+        ours.append(_cpu(lambda: SnapshotStore().snapshots()))
         theirs.append(_cpu(_orm_load))
-    assert len(flag_state_load()[0]) == 2000
+    # Then the store's costs well under half the CPU (5x less in bench/scale_bench.py)
+    assert len(SnapshotStore().snapshots()) == 2000
     assert min(ours) < min(theirs) / 2, (ours, theirs)
