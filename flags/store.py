@@ -146,7 +146,15 @@ def _full_load() -> _Loaded:
 
     # The watermark before the rows: a change in between is applied twice, never missed.
     watermark = flag_change_watermark()
-    snapshots, sources, ids = flag_state_load()
+    # The load allocates about ten objects per flag and frees none: the collector's passes
+    # over them meanwhile were 60-80 % of its CPU at 10,000 flags. It holds no cycles.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        snapshots, sources, ids = flag_state_load()
+    finally:
+        if collecting:
+            gc.enable()
     return _loaded(snapshots, sources, ids, watermark)
 
 
