@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Count, Max, QuerySet, Sum
 
+from flags.documents import iso_timestamp
 from flags.models import Flag, FlagChange
 from flags.types import FlagSnapshot
 
@@ -51,28 +52,43 @@ def flag_config(flag: Flag) -> dict[str, Any]:
     }
 
 
-def _iso(moment: Any) -> str:
-    # As DRF renders a datetime, so a document equals the API's own rendering of the row.
-    return str(moment.isoformat()).replace("+00:00", "Z")
-
-
 def flag_document(flag: Flag) -> dict[str, Any]:
     """The API's representation of a flag as JSON-safe data (name, version, config, times)."""
     return {
         "name": flag.name,
         "version": flag.version,
         **flag_config(flag),
-        "created_at": _iso(flag.created_at),
-        "updated_at": _iso(flag.updated_at),
+        "created_at": iso_timestamp(flag.created_at),
+        "updated_at": iso_timestamp(flag.updated_at),
     }
 
 
-def flag_state_load() -> tuple[dict[str, FlagSnapshot], dict[str, dict[str, Any]]]:
-    """Every flag's snapshot and document from one read (two queries, whatever the number of
-    flags): what a process keeps, so evaluations, configurations and the list need no query."""
-    flags = list(Flag.objects.prefetch_related("tags"))
-    snapshots = {flag.name: flag_to_snapshot(flag) for flag in flags}
-    return snapshots, {flag.name: flag_document(flag) for flag in flags}
+def flag_change_watermark() -> int:
+    """The highest history row id: where a process's change feed starts after a full load."""
+    return FlagChange.objects.aggregate(last=Max("id"))["last"] or 0
+
+
+def flag_changes_since(watermark: int) -> tuple[int, set[str]]:
+    """The names of the flags changed (created, updated, deleted) in history rows after
+    `watermark`, and the new watermark: every write goes through a service that writes one."""
+    rows = FlagChange.objects.filter(id__gt=watermark).values_list("id", "flag_name")
+    names: set[str] = set()
+    for change_id, name in rows:
+        watermark = max(watermark, change_id)
+        names.add(name)
+    return watermark, names
+
+
+def flag_versions() -> dict[str, tuple[int, int]]:
+    """(row id, version) of every flag: a light scan to find what a process missed."""
+    rows = Flag.objects.values_list("name", "id", "version")
+    return {name: (flag_id, version) for name, flag_id, version in rows}
+
+
+def flag_revision_parts() -> tuple[int, int, int]:
+    """(count, sum of versions, highest id) over the flags; see `flag_revision`."""
+    row = Flag.objects.aggregate(count=Count("id"), versions=Sum("version"), last=Max("id"))
+    return row["count"], row["versions"] or 0, row["last"] or 0
 
 
 def flag_revision() -> str:
@@ -82,8 +98,8 @@ def flag_revision() -> str:
     the highest id (ids are never reused), so any set of committed changes moves the triple.
     Read by processes that share no cache (see flags.store).
     """
-    row = Flag.objects.aggregate(count=Count("id"), versions=Sum("version"), last=Max("id"))
-    return f"db:{row['count']}:{row['versions'] or 0}:{row['last'] or 0}"
+    count, versions, last = flag_revision_parts()
+    return f"db:{count}:{versions}:{last}"
 
 
 def flag_list(*, tags: Iterable[str] | None = None) -> QuerySet[Flag]:

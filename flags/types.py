@@ -25,6 +25,9 @@ class Reason(StrEnum):
     OVERRIDE = "OVERRIDE"  # only from flags.testutils.override_flag
 
 
+_ON = frozenset({Reason.WHITELISTED, Reason.FULL_ROLLOUT, Reason.ROLLOUT})
+
+
 @dataclass(frozen=True, slots=True)
 class EvaluationResult:
     flag: str
@@ -40,8 +43,8 @@ class EvaluationResult:
 class FlagSnapshot:
     """An immutable copy of one flag's configuration, as evaluation needs it.
 
-    Results are built once per snapshot: evaluation returns one of them instead of allocating,
-    which keeps the hot path within a few times the cost of a hash.
+    Results are built once per snapshot (each on first use): evaluation returns one of them
+    instead of allocating, which keeps the hot path within a few times the cost of a hash.
     """
 
     name: str
@@ -65,15 +68,27 @@ class FlagSnapshot:
         object.__setattr__(self, "bucket_prefix", f"{self.rollout_group}:")
         object.__setattr__(self, "starts_ts", start)
         object.__setattr__(self, "ends_ts", end)
-        object.__setattr__(self, "results", MappingProxyType(self._build_results()))
+        object.__setattr__(self, "results", MappingProxyType(_Results(self.name, self.version)))
 
-    def _build_results(self) -> dict[Reason, EvaluationResult]:
-        on = {Reason.WHITELISTED, Reason.FULL_ROLLOUT, Reason.ROLLOUT}
-        return {
-            reason: EvaluationResult(self.name, reason in on, reason, self.version)
-            for reason in Reason
-            if reason not in (Reason.FLAG_NOT_FOUND, Reason.OVERRIDE)
-        }
+
+class _Results(dict[Reason, EvaluationResult]):
+    """A snapshot's result per reason, each built on its first use and then returned as is.
+
+    Lazily: a cold load builds tens of thousands of snapshots and building all eight results
+    of each was half of it, while a flag answers with one or two reasons.
+    """
+
+    __slots__ = ("_name", "_version")
+
+    def __init__(self, name: str, version: int) -> None:
+        super().__init__()
+        self._name = name
+        self._version = version
+
+    def __missing__(self, reason: Reason) -> EvaluationResult:
+        # Two threads may both build one: equal values, and either is kept.
+        result = self[reason] = EvaluationResult(self._name, reason in _ON, reason, self._version)
+        return result
 
 
 @dataclass(frozen=True, slots=True)

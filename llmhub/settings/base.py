@@ -156,6 +156,9 @@ FLAGS_REVISION_CHECK_SECONDS = float(env_str("FLAGS_REVISION_CHECK_SECONDS", "0.
 FLAGS_REVISION_SOURCE = env_str("FLAGS_REVISION_SOURCE", "cache" if REDIS_URL else "database")
 if FLAGS_REVISION_SOURCE not in ("cache", "database"):
     raise ValueError(f"FLAGS_REVISION_SOURCE must be cache or database: {FLAGS_REVISION_SOURCE!r}")
+# Who runs those checks once a snapshot is loaded: a background thread per process (a request
+# never waits for Redis or the database), or the request that finds a check due.
+FLAGS_BACKGROUND_REFRESH = env_bool("FLAGS_BACKGROUND_REFRESH", True)
 
 
 def _declared_flags() -> dict[str, dict[str, object]]:

@@ -14,3 +14,5 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 FLAGS_DECLARED = {}
 # Tests flush telemetry explicitly; a writer thread behind a test's back makes tests flaky.
 TELEMETRY_BACKGROUND_FLUSH = False
+# Rows a test case writes live in its transaction, which the flag store's thread cannot see.
+FLAGS_BACKGROUND_REFRESH = False
