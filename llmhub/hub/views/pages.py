@@ -158,9 +158,10 @@ def _succeeded(
     request: HttpRequest, outcome: actions.Outcome, *, page: str, tab: str | None, to: str
 ) -> HttpResponse:
     """Record the action, say what happened, and redirect (so a reload does not repeat it)."""
-    tracking.user_action(
-        request, action=outcome.action, page=page, tab=tab, details=outcome.details
-    )
+    if outcome.action:
+        tracking.user_action(
+            request, action=outcome.action, page=page, tab=tab, details=outcome.details
+        )
     messages.success(request, outcome.message)
     kept = QueryDict(request.POST.get("next_query", ""))
     query = QueryDict(mutable=True)
