@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
@@ -9,8 +12,25 @@ from flags.models import FlagChange
 from llmhub.admin_readonly import ReadOnlyAdminMixin
 
 
+def shown(value: Any) -> str:
+    """A configuration value as a person reads it, not as Python prints it: lists
+    comma-separated, no quotes, "—" for absent (a field older versions did not record)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(shown(item) for item in value) or "(empty)"
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True) if value else "(empty)"
+    return str(value) if value != "" else "(empty)"
+
+
 def _summary(change: FlagChange) -> str:
-    parts = [f"{field}: {old!r} → {new!r}" for field, (old, new) in change.changed_fields().items()]
+    parts = [
+        f"{field}: {shown(old)} → {shown(new)}"
+        for field, (old, new) in change.changed_fields().items()
+    ]
     return "; ".join(parts) or "(created)"
 
 
@@ -60,7 +80,7 @@ class FlagChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html(
             "<ul>{}</ul>",
             format_html_join(
-                "", "<li><b>{}</b>: {} → {}</li>", ((k, repr(o), repr(n)) for k, (o, n) in rows)
+                "", "<li><b>{}</b>: {} → {}</li>", ((k, shown(o), shown(n)) for k, (o, n) in rows)
             ),
         )
 
