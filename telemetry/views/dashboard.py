@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -51,8 +52,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "data": data,
         "rows": rows,
         "may_aggregate": may_aggregate(request.user),
+        # The JSON's ISO strings as datetimes, for the template's readable date format.
+        "aggregated": {k: _when(v) for k, v in data["aggregated_until"].items()},
+        "raw_since": _when(data["raw_since"]),
     }
     return render(request, "telemetry/dashboard.html", context)
+
+
+def _when(iso: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso) if iso else None
 
 
 class DashboardDataView(APIView):
