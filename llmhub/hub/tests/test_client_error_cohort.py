@@ -63,8 +63,8 @@ def test_hub_403__counts_in_the_visitors_cohort_on_the_dashboard(root: Client) -
 def test_favicon__served__so_no_page_load_stores_a_client_error(root: Client) -> None:
     with override_flag("unified_llm_hub", active=True):
         page = root.get(f"{HUB}keys/").content.decode()
-    assert '<link rel="icon" href="/favicon.ico">' in page
-    for url in ("/favicon.ico", "/admin/", "/telemetry/"):
+    assert '<link rel="icon" href="/static/favicon.ico">' in page
+    for url in ("/favicon.ico", "/admin/", "/telemetry/"):  # /static/ is not served in tests
         response = root.get(url)
         assert response.status_code == 200, url
     icon = root.get("/favicon.ico")
