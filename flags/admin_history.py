@@ -7,6 +7,7 @@ columns and counts no more than it shows.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,6 +27,20 @@ RECENT_CHANGES = 20
 # Ids named per list in a one-line summary; a 10,000-id list is summarised by its counts.
 NAMED_IDS = 5
 VALUE_CHARS = 80
+
+
+def shown(value: Any) -> str:
+    """A configuration value as a person reads it, not as Python prints it: lists
+    comma-separated, no quotes, "—" for absent (a field older versions did not record)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(shown(item) for item in value) or "(empty)"
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True) if value else "(empty)"
+    return str(value) if value != "" else "(empty)"
 
 
 def recent_changes(*, name: str, limit: int = RECENT_CHANGES) -> list[FlagChange]:
@@ -56,7 +71,7 @@ def _list_change(field: str, old: list[Any], new: list[Any]) -> str:
 
 
 def _value(value: Any) -> str:
-    text = repr(value)
+    text = shown(value)
     return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
 
 
@@ -112,6 +127,6 @@ class FlagChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html(
             "<ul>{}</ul>",
             format_html_join(
-                "", "<li><b>{}</b>: {} → {}</li>", ((k, repr(o), repr(n)) for k, (o, n) in rows)
+                "", "<li><b>{}</b>: {} → {}</li>", ((k, shown(o), shown(n)) for k, (o, n) in rows)
             ),
         )

@@ -3,12 +3,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from llmhub.favicon import favicon
 from llmhub.health import healthz, readyz
 
 urlpatterns = [
     # Public on purpose: load balancers and orchestrators call these without credentials.
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("favicon.ico", favicon, name="favicon"),
     # The API first: it is the hot path, and every include tried before a match costs time.
     path("", include("flags.urls")),
     path("", include("telemetry.urls")),

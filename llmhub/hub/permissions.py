@@ -11,6 +11,8 @@ from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 
+from telemetry.permissions import VIEW_DASHBOARD_PERMISSION, may_view_dashboard
+
 # Tab -> the permission needed to see it. The Usage tab shows stored telemetry events.
 TAB_VIEW_PERMISSIONS: dict[str, str] = {
     "keys": "hub.view_providerkey",
@@ -38,12 +40,15 @@ PROVIDERS_VIEW_PERMISSION = "hub.view_provider"
 # GET /api/v1/hub/access answers from the tier rules.
 ACCESS_API_PERMISSION = "hub.view_tierrule"
 
-# The group `seed_test_data` puts demo users in: everything the hub's pages read and write.
+# The group `seed_test_data` puts demo users in: everything the hub's pages read and write,
+# and reading the telemetry dashboard the hub links to (so a demo user sees his own clicks
+# counted); not "Aggregate now", which writes summaries.
 HUB_USERS_GROUP = "hub users"
 HUB_USER_PERMISSIONS: tuple[str, ...] = (
     *TAB_VIEW_PERMISSIONS.values(),
     PROVIDERS_VIEW_PERMISSION,
     "hub.view_tier",
+    VIEW_DASHBOARD_PERMISSION,
     *(perm for actions in ACTION_PERMISSIONS.values() for perm in actions.values()),
 )
 
@@ -72,8 +77,8 @@ def may_act(user: Any, tab: str, action: str) -> bool:
 
 
 def may_see_telemetry_dashboard(user: Any) -> bool:
-    """Mirrors the dashboard's own rule (telemetry.views.dashboard: staff_member_required)."""
-    return may_enter(user)
+    """The dashboard's own rule (telemetry.permissions), so the link never leads to a 403."""
+    return may_view_dashboard(user)
 
 
 def hub_users_group_ensure() -> Group:

@@ -8,18 +8,29 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from llmhub.hub.permissions import permission_objects
 from telemetry.aggregation.services import summaries_aggregate_closed
 from telemetry.models import EventSummary, FlagEvaluationCount
+from telemetry.permissions import AGGREGATE_PERMISSION, VIEW_DASHBOARD_PERMISSION
 from telemetry.tests.factories import EventFactory
 
 pytestmark = pytest.mark.django_db
 
 
+def _staff_client(django_user_model, name: str, perms: list[str]) -> Client:
+    user = django_user_model.objects.create_user(name, is_staff=True)
+    user.user_permissions.add(*permission_objects(perms))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 @pytest.fixture
 def staff(django_user_model) -> Client:
-    client = Client()
-    client.force_login(django_user_model.objects.create_user("boss", is_staff=True))
-    return client
+    """Staff who may read the dashboard and aggregate."""
+    return _staff_client(
+        django_user_model, "boss", [VIEW_DASHBOARD_PERMISSION, AGGREGATE_PERMISSION]
+    )
 
 
 def _seed_day(day_start: datetime) -> None:
@@ -111,6 +122,35 @@ def test_dashboard__not_staff__is_sent_to_login_or_refused(django_user_model) ->
     assert page.status_code == 302 and "/login/" in page["Location"]
     assert client.get("/telemetry/data.json").status_code == 403
     assert Client().get("/telemetry/data.json").status_code in (401, 403)
+
+
+def test_dashboard__staff_without_permission__is_refused_everywhere(django_user_model) -> None:
+    client = _staff_client(django_user_model, "nobody", [])
+    assert client.get("/telemetry/").status_code == 403
+    assert client.get("/telemetry/data.json").status_code == 403
+    at = timezone.now() - timedelta(hours=2)
+    EventFactory(occurred_at=at, received_at=at)
+    assert client.post("/telemetry/aggregate").status_code == 403
+    assert not EventSummary.objects.exists()
+    index = client.get("/admin/").content.decode()
+    assert "telemetry-dashboard-link" not in index
+
+
+def test_dashboard__view_permission_only__reads_but_cannot_aggregate(django_user_model) -> None:
+    client = _staff_client(django_user_model, "reader", [VIEW_DASHBOARD_PERMISSION])
+    page = client.get("/telemetry/")
+    assert page.status_code == 200 and "Aggregate now" not in page.content.decode()
+    assert client.get("/telemetry/data.json").status_code == 200
+    assert 'id="telemetry-dashboard-link"' in client.get("/admin/").content.decode()
+    at = timezone.now() - timedelta(hours=2)
+    EventFactory(occurred_at=at, received_at=at)
+    assert client.post("/telemetry/aggregate").status_code == 403
+    assert not EventSummary.objects.exists()
+
+
+def test_dashboard__with_aggregate_permission__shows_the_button(staff: Client) -> None:
+    html = staff.get("/telemetry/").content.decode()
+    assert 'action="/telemetry/aggregate"' in html and "Aggregate now" in html
 
 
 def test_aggregate_now__staff_post__runs_the_aggregation_after_commit(

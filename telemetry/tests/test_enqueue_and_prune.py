@@ -94,7 +94,7 @@ def test_aggregate_now__broker_hung__the_request_still_succeeds_quickly(
     _use_broker(silent_broker)
     settings.TELEMETRY_ENQUEUE_TIMEOUT_SECONDS = 0.3
     client = Client()
-    client.force_login(django_user_model.objects.create_user("boss", is_staff=True))
+    client.force_login(django_user_model.objects.create_superuser("boss"))
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/telemetry/aggregate")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -20,6 +22,7 @@ from rest_framework.views import APIView
 from telemetry import metrics
 from telemetry.enqueue import enqueue_on_commit
 from telemetry.period import PeriodError, period_from_query
+from telemetry.permissions import MayViewDashboard, may_aggregate, may_view_dashboard
 from telemetry.selectors import COHORTS, dashboard_data
 from telemetry.views.ingest import error_response
 
@@ -29,6 +32,8 @@ TITLE = "Telemetry: is the new hub healthy?"
 @require_GET
 @staff_member_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    if not may_view_dashboard(request.user):
+        raise PermissionDenied
     try:
         period = period_from_query(request.GET)
     except PeriodError as exc:
@@ -42,14 +47,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         }
         for i, day in enumerate(data["days"])
     ]
-    context = {"title": TITLE, "data": data, "rows": rows}
+    context = {
+        "title": TITLE,
+        "data": data,
+        "rows": rows,
+        "may_aggregate": may_aggregate(request.user),
+        # The JSON's ISO strings as datetimes, for the template's readable date format.
+        "aggregated": {k: _when(v) for k, v in data["aggregated_until"].items()},
+        "raw_since": _when(data["raw_since"]),
+    }
     return render(request, "telemetry/dashboard.html", context)
 
 
-class DashboardDataView(APIView):
-    """The dashboard's figures as JSON for scripts: staff, by session or API token."""
+def _when(iso: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso) if iso else None
 
-    permission_classes = [IsAdminUser]
+
+class DashboardDataView(APIView):
+    """The dashboard's figures as JSON for scripts: staff with the dashboard's view permission,
+    by session or API token."""
+
+    permission_classes = [IsAdminUser, MayViewDashboard]
 
     @extend_schema(
         parameters=[
@@ -75,6 +93,8 @@ def aggregate_now(request: HttpRequest) -> HttpResponse:
     """Aggregate every bucket closed since the last run now, instead of at the next beat (the
     embedded default has no beat: the task runs here, eagerly). The page is fresh without it:
     this only stores the summaries."""
+    if not may_aggregate(request.user):
+        raise PermissionDenied
     from telemetry.tasks import aggregate_closed_buckets
 
     enqueue_on_commit(aggregate_closed_buckets)

@@ -125,8 +125,19 @@ class Command(BaseCommand):
             "comment": options.get("comment", ""),
         }
 
-    def _done(self, flag: Any, what: str) -> None:
+    def _done(self, flag: Any, what: str, *, before: int | None = None, same: str = "") -> None:
+        """`what` was done; or, when the version did not move (the services record nothing
+        for a change to the current state), `same` and that nothing changed."""
+        if before is not None and flag.version == before:
+            self.stdout.write(f"{flag.name}: {same}; nothing changed (version {flag.version}).")
+            return
         self.stdout.write(self.style.SUCCESS(f"{flag.name}: {what} (version {flag.version})"))
+
+    @staticmethod
+    def _version_now(name: str) -> int | None:
+        """The version before a write, to tell a no-op (None: no such flag, the service says)."""
+        flag = flag_get(name=name)
+        return flag.version if flag is not None else None
 
     def _create(self, options: dict[str, Any]) -> None:
         tags = [tag.strip() for tag in options["tags"].split(",") if tag.strip()]
@@ -143,42 +154,52 @@ class Command(BaseCommand):
         self._done(flag, "created")
 
     def _enable(self, options: dict[str, Any]) -> None:
+        before = self._version_now(options["name"])
         flag = services.flag_enable(
             **self._common(options, "enable"), expected_version=options["expected_version"]
         )
-        self._done(flag, "enabled")
+        self._done(flag, "enabled", before=before, same="already enabled")
 
     def _disable(self, options: dict[str, Any]) -> None:
+        before = self._version_now(options["name"])
         flag = services.flag_disable(
             **self._common(options, "disable"), expected_version=options["expected_version"]
         )
-        self._done(flag, "disabled")
+        self._done(flag, "disabled", before=before, same="already disabled")
 
     def _rollout(self, options: dict[str, Any]) -> None:
+        before = self._version_now(options["name"])
         flag = services.flag_set_rollout(
             **self._common(options, "rollout"),
             percentage=options["percentage"],
             expected_version=options["expected_version"],
         )
-        self._done(flag, f"rollout {flag.rollout_percentage}%")
+        what = f"rollout {flag.rollout_percentage}%"
+        self._done(flag, what, before=before, same=f"rollout already {flag.rollout_percentage}%")
 
     def _rollback(self, options: dict[str, Any]) -> None:
+        before = self._version_now(options["name"])
         flag = services.flag_rollback(
             **self._common(options, "rollback"),
             version=options["version"],
             expected_version=options["expected_version"],
         )
-        self._done(flag, f"rolled back to version {options['version']}")
+        version = options["version"]
+        same = f"the configuration of version {version} is the current one"
+        self._done(flag, f"rolled back to version {version}", before=before, same=same)
 
     def _lists(self, options: dict[str, Any], listname: str) -> None:
         key = f"{listname}_{options['operation']}"
         if options["operation"] == "remove":
             self._refuse_absent(options["name"], listname, options["users"])
+        before = self._version_now(options["name"])
         flag = services.flag_edit_lists(
             **self._common(options, listname), **{key: options["users"]}
         )
         users = flag.whitelist_users if listname == "whitelist" else flag.blacklist_users
-        self._done(flag, f"{listname} now {', '.join(users) or '(empty)'}")
+        held = f"{listname} now {', '.join(users) or '(empty)'}"
+        same = f"already on the {listname}: {', '.join(options['users'])}"
+        self._done(flag, held, before=before, same=same)
 
     @staticmethod
     def _refuse_absent(name: str, listname: str, users: list[str]) -> None:

@@ -39,6 +39,7 @@ from llmhub.hub.seed.loaders import seed_catalog, seed_tiers
 from llmhub.hub.services import provider_key_add
 from llmhub.hub.tests.factories import StaffUserFactory
 from telemetry.models import Event
+from telemetry.permissions import VIEW_DASHBOARD_PERMISSION
 from tests.html_forms import HtmlForm, csrf_token_in, post_forms
 
 pytestmark = pytest.mark.django_db
@@ -419,3 +420,11 @@ def test_dashboard_link__shown_to_who_may_open_it(world: World, role: str) -> No
     assert match, "no link to the telemetry dashboard"
     assert match.group(1) == reverse("telemetry:dashboard")
     assert world.clients[role].get(match.group(1)).status_code == 200
+
+
+def test_dashboard_link__hidden_from_hub_viewer_without_dashboard_permission(world: World) -> None:
+    hub_only = [perm for perm in VIEW_PERMISSIONS if perm != VIEW_DASHBOARD_PERMISSION]
+    client = _client(_staff_with("hub-only", hub_only))
+    html = render(client, HUB, True)
+    assert "data-tablist" in html and "telemetry-dashboard-link" not in html
+    assert client.get(reverse("telemetry:dashboard")).status_code == 403

@@ -32,7 +32,7 @@ from llmhub.hub.selectors import llm_model_get
 @dataclass
 class Outcome:
     message: str = ""
-    action: str = ""  # telemetry user_action, e.g. "key_added"
+    action: str = ""  # telemetry user_action, e.g. "key_added"; "" when nothing was done
     details: dict[str, Any] = field(default_factory=dict)
     bound: dict[str, forms.Form] = field(default_factory=dict)
     error: str = ""
@@ -129,7 +129,11 @@ def rule_update(request: HttpRequest) -> Outcome:
         rule = data["rule"]
         if data["tier"] != rule.tier:
             raise HubValidationError({"tier": ["A rule stays in its tier; create a new one."]})
-        rule = services.tier_rule_update(rule=rule, actor=request.user, **_rule_values(data))
+        values = _rule_values(data)
+        if all(getattr(rule, name) == value for name, value in values.items()):
+            # Saved as it was: nothing to store, record or claim.
+            return _rule_outcome("unchanged", "", rule)
+        rule = services.tier_rule_update(rule=rule, actor=request.user, **values)
         return _rule_outcome("updated", "rule_updated", rule)
 
     row = _row_id(request, "rule")
@@ -151,8 +155,9 @@ def _rule_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rule_outcome(what: str, action: str, rule: Any) -> Outcome:
+    said = ": nothing changed" if what == "unchanged" else f" {what}"
     return Outcome(
-        message=f"Rule {rule.pattern} → {rule.decision} for {rule.tier.name} {what}.",
+        message=f"Rule {rule.pattern} → {rule.decision} for {rule.tier.name}{said}.",
         action=action,
         details={"tier": rule.tier.slug, "pattern": rule.pattern, "decision": rule.decision},
     )

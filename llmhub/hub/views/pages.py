@@ -70,10 +70,11 @@ def site_root(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def hub_root(request: HttpRequest) -> HttpResponse:
     """The first tab (or old page) this user may see."""
+    enabled = _gate(request)
     tabs = permissions.viewable_tabs(request.user, TAB_SLUGS)
     if not tabs:
         return forbidden(request)
-    if hub_enabled_for(request):
+    if enabled:
         return _render_hub(request, tabs[0], {})
     return _render_old(request, old_page_for(tabs[0]), {})
 
@@ -81,15 +82,15 @@ def hub_root(request: HttpRequest) -> HttpResponse:
 @staff_entry
 @require_http_methods(["GET", "HEAD", "POST"])
 def hub_tab(request: HttpRequest, tab: str) -> HttpResponse:
+    enabled = _gate(request)
     if tab not in TAB_SLUGS:
         raise Http404("No such tab.")
     refused = _refused(request, tab)
     if refused is not None:
         return refused
-    if not hub_enabled_for(request):
+    if not enabled:
         # Kill switch, rollback or outside the rollout: the same data on the old page.
         return _to_old_page(request, tab)
-    tracking.served(NEW_HUB)
     if request.method != "POST":
         return _render_hub(request, tab, {})
     outcome = actions.handle(tab, request)
@@ -103,13 +104,13 @@ def hub_tab(request: HttpRequest, tab: str) -> HttpResponse:
 @staff_entry
 @require_http_methods(["GET", "HEAD", "POST"])
 def old_page(request: HttpRequest, page: str) -> HttpResponse:
+    tracking.served(OLD_PAGES)  # a missing or refused old page is the old pages' 4xx
     tab = OLD_TO_TAB.get(page)
     if tab is None:
         raise Http404("No such page.")
     refused = _refused(request, tab)
     if refused is not None:
         return refused
-    tracking.served(OLD_PAGES)
     if request.method != "POST":
         return _render_old(request, page, {})
     outcome = actions.handle(tab, request)
@@ -117,6 +118,15 @@ def old_page(request: HttpRequest, page: str) -> HttpResponse:
         to = reverse("hub:old", args=[page])
         return _succeeded(request, outcome, page=f"old_{page}", tab=None, to=to)
     return _render_old(request, page, outcome.bound, error=outcome.error, status=400)
+
+
+def _gate(request: HttpRequest) -> bool:
+    """The gate's answer for this visitor, and his cohort on every event of the request, asked
+    before anything can answer 4xx: a missing tab or a refusal counts as a client error of
+    the UI the visitor is served, so the dashboard's per-cohort client errors include it."""
+    enabled = hub_enabled_for(request)
+    tracking.served(NEW_HUB if enabled else OLD_PAGES)
+    return enabled
 
 
 def _refused(request: HttpRequest, tab: str) -> HttpResponse | None:
@@ -148,9 +158,10 @@ def _succeeded(
     request: HttpRequest, outcome: actions.Outcome, *, page: str, tab: str | None, to: str
 ) -> HttpResponse:
     """Record the action, say what happened, and redirect (so a reload does not repeat it)."""
-    tracking.user_action(
-        request, action=outcome.action, page=page, tab=tab, details=outcome.details
-    )
+    if outcome.action:
+        tracking.user_action(
+            request, action=outcome.action, page=page, tab=tab, details=outcome.details
+        )
     messages.success(request, outcome.message)
     kept = QueryDict(request.POST.get("next_query", ""))
     query = QueryDict(mutable=True)
