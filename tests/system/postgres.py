@@ -16,7 +16,11 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import psycopg
 
 from flags.tests.support.services import free_port
 
@@ -113,3 +117,17 @@ class PrivatePostgres:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@contextmanager
+def running_cluster(database: str = "llmhub") -> Iterator[PrivatePostgres]:
+    """A started private cluster holding an empty `database`, removed afterwards."""
+    server = PrivatePostgres()
+    try:
+        server.init()
+        server.start()
+        with psycopg.connect(server.url, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {database}")
+        yield server
+    finally:
+        server.remove()

@@ -24,7 +24,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.system.postgres import PrivatePostgres, port_for_faults
+from tests.system.postgres import PrivatePostgres, port_for_faults, running_cluster
 from tests.system.processes import (
     Deployment,
     Http,
@@ -41,15 +41,8 @@ PASSWORD = "outage-test-password"
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[PrivatePostgres]:
-    server = PrivatePostgres()
-    try:
-        server.init()
-        server.start()
-        with psycopg.connect(server.url, autocommit=True) as conn:
-            conn.execute("CREATE DATABASE llmhub")
+    with running_cluster() as server:
         yield server
-    finally:
-        server.remove()
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from tests.system.postgres import PrivatePostgres, port_for_faults
+from tests.system.postgres import PrivatePostgres, port_for_faults, running_cluster
 from tests.system.processes import Deployment
 from tests.system.test_outage import _events, _token, call
 
@@ -28,15 +28,8 @@ STATEMENT_TIMEOUT_MS = 1000
 
 @pytest.fixture(scope="module")
 def slow_cluster() -> Iterator[PrivatePostgres]:
-    server = PrivatePostgres()
-    try:
-        server.init()
-        server.start()
-        with psycopg.connect(server.url, autocommit=True) as conn:
-            conn.execute("CREATE DATABASE llmhub")
+    with running_cluster() as server:
         yield server
-    finally:
-        server.remove()
 
 
 @pytest.fixture(scope="module")
