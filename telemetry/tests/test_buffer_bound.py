@@ -149,7 +149,7 @@ def test_flush_blocked_by_a_locked_table__bound_holds__all_accounted_after(
 
 
 def test_drops__shown_on_the_dashboard_and_in_metrics(
-    settings, buffer: ProcessBuffer, django_user_model
+    settings, buffer: ProcessBuffer, dashboard_reader: Client
 ) -> None:
     settings.TELEMETRY_BUFFER_MAX_EVENTS = 1
     buffer.add(event_row(event_type="page_view", path="/kept"))
@@ -157,8 +157,7 @@ def test_drops__shown_on_the_dashboard_and_in_metrics(
         buffer.add(event_row(event_type="api_call", path=f"/api/{n}"))
     buffer.add(event_row(event_type="error", path="/kept-too"))  # the older view makes room
     buffer.flush()
-    staff = Client()
-    staff.force_login(django_user_model.objects.create_user("boss", is_staff=True))
+    staff = dashboard_reader
 
     data = staff.get(reverse("telemetry:data"), {"days": 1}).json()
     page = staff.get(reverse("telemetry:dashboard"), {"days": 1}).content.decode()

@@ -54,13 +54,6 @@ def test_aggregate__closed_days__store_users_and_p95_per_cohort() -> None:
         assert stored[key][1] == pytest.approx(p95, abs=1e-9), key
 
 
-@pytest.fixture
-def staff(django_user_model) -> Client:
-    client = Client()
-    client.force_login(django_user_model.objects.create_user("boss", is_staff=True))
-    return client
-
-
 def _seed_days(days: int) -> None:
     """Page views and timed API calls of both cohorts on each of the last `days` days."""
     rng = random.Random(5)
@@ -85,31 +78,33 @@ def _seed_days(days: int) -> None:
 
 
 def test_dashboard__closed_days__read_from_summaries_raw_only_for_the_open_day(
-    staff: Client,
+    dashboard_reader: Client,
 ) -> None:
     # given three days of events, all of them aggregated
     _seed_days(3)
     summaries_aggregate_closed(now=timezone.now() + timedelta(minutes=2))
-    shown = staff.get("/telemetry/data.json?days=3").json()
+    shown = dashboard_reader.get("/telemetry/data.json?days=3").json()
     # when the raw events of the closed days are gone (as pruning does, much later)
     midnight = timezone.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     assert Event.objects.filter(occurred_at__lt=midnight).delete()[0] > 100
     # then every figure of every day is still the same: closed days come from summaries
-    again = staff.get("/telemetry/data.json?days=3").json()
+    again = dashboard_reader.get("/telemetry/data.json?days=3").json()
     assert again["cohorts"] == shown["cohorts"]
     assert any(u for u in shown["cohorts"]["new_hub"]["users"][:2])
     assert any(p is not None for p in shown["cohorts"]["old_pages"]["p95_ms"][:2])
     # and today's tail is still read raw: a new page view shows at once
     EventFactory(event_type="page_view", cohort="new_hub", user_id="newcomer")
-    fresh = staff.get("/telemetry/data.json?days=3").json()
+    fresh = dashboard_reader.get("/telemetry/data.json?days=3").json()
     assert fresh["cohorts"]["new_hub"]["users"][-1] == shown["cohorts"]["new_hub"]["users"][-1] + 1
 
 
-def test_dashboard__month_of_aggregated_events__reads_day_rows_not_hours(staff: Client) -> None:
+def test_dashboard__month_of_aggregated_events__reads_day_rows_not_hours(
+    dashboard_reader: Client,
+) -> None:
     # given 30 days aggregated
     _seed_days(30)
     summaries_aggregate_closed(now=timezone.now() + timedelta(minutes=2))
-    shown = staff.get("/telemetry/data.json?days=30").json()
+    shown = dashboard_reader.get("/telemetry/data.json?days=30").json()
     views = sum(sum(shown["cohorts"][c]["views"]) for c in ("new_hub", "old_pages"))
     assert views == Event.objects.filter(event_type="page_view").count()
     # when the hour and minute rows of the closed days are gone
@@ -117,4 +112,6 @@ def test_dashboard__month_of_aggregated_events__reads_day_rows_not_hours(staff: 
     finer = EventSummary.objects.filter(bucket_size__in=["hour", "minute"])
     assert finer.filter(bucket_start__lt=midnight).delete()[0] > 30 * 10
     # then the month reads the same: one day row per day and dimensions, not 24 hour rows
-    assert staff.get("/telemetry/data.json?days=30").json()["cohorts"] == shown["cohorts"]
+    assert (
+        dashboard_reader.get("/telemetry/data.json?days=30").json()["cohorts"] == shown["cohorts"]
+    )
