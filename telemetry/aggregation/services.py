@@ -159,15 +159,16 @@ def _chunk_end(
         if row is None:
             return cutoff
         end = _moment(row[0])
+        # Only the table name and a fixed condition are interpolated; values are parameters.
         cursor.execute(
-            f"SELECT MIN(received_at) FROM {dialect.events} WHERE {low}received_at < %s",
+            f"SELECT MIN(received_at) FROM {dialect.events} WHERE {low}received_at < %s",  # nosec B608
             [*params, dialect.param(cutoff)],
         )
         first = _moment(cursor.fetchone()[0])
         if end > first:
             return end
         cursor.execute(
-            f"SELECT MIN(received_at) FROM {dialect.events} "
+            f"SELECT MIN(received_at) FROM {dialect.events} "  # nosec B608
             "WHERE received_at > %s AND received_at < %s",
             [dialect.param(end), dialect.param(cutoff)],
         )
