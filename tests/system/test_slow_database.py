@@ -9,17 +9,15 @@ until gunicorn kills it; once the lock is gone the same batch is stored.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
 from tests.system.postgres import PrivatePostgres, port_for_faults, running_cluster
-from tests.system.processes import Deployment
+from tests.system.processes import Deployment, production_env
 from tests.system.test_outage import _events, _token, call
 
 pytestmark = [pytest.mark.postgres]
@@ -38,22 +36,14 @@ def web(
 ) -> Iterator[Deployment]:
     logs = tmp_path_factory.mktemp("slow-db")
     port = port_for_faults()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "DJANGO_SETTINGS_MODULE": "llmhub.settings.production",
-        "DJANGO_SECRET_KEY": "slow-db-test-" + uuid.uuid4().hex * 2,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_SECURE_COOKIES": "false",
-        "DJANGO_SUPERUSER_PASSWORD": "slow-db-test-password",
-        "PROVIDER_KEY_ENCRYPTION_KEYS": "YnVpbGQtb25seS1wbGFjZWhvbGRlci1rZXktMzJieXQ=",
-        "DATABASE_URL": slow_cluster.url.rsplit("/", 1)[0] + "/llmhub",
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        "WEB_STATEMENT_TIMEOUT_MS": str(STATEMENT_TIMEOUT_MS),
-        "LOG_LEVEL": "WARNING",
-    }
+    env = production_env(
+        port=port,
+        logs=logs,
+        database_url=slow_cluster.url.rsplit("/", 1)[0] + "/llmhub",
+        DJANGO_SUPERUSER_PASSWORD="slow-db-test-password",
+        WEB_STATEMENT_TIMEOUT_MS=str(STATEMENT_TIMEOUT_MS),
+        LOG_LEVEL="WARNING",
+    )
     system = Deployment(env=env, base_url=f"http://127.0.0.1:{port}", logs=logs)
     system.manage("migrate", "--noinput", "-v0")
     system.manage("createsuperuser", "--noinput", "--username", "ops", "--email", "o@example.com")
