@@ -182,7 +182,7 @@ def _pages() -> list[tuple[str, str, dict[str, Any] | None]]:
         ("history of busy-flag", "/admin/flags/flagchange/?flag_name=busy-flag", None),
         ("history of busy-flag, p 400", "/admin/flags/flagchange/?flag_name=busy-flag&p=400", None),
         ("history row", f"/admin/flags/flagchange/{change.pk}/change/", None),
-        ("token list", "/admin/flags/apitoken/", None),
+        ("token list", "/admin/tokens/apitoken/", None),
         ("event list", "/admin/telemetry/event/", None),
         ("event list, by type", "/admin/telemetry/event/?event_type__exact=page_view", None),
         ("summary list", "/admin/telemetry/eventsummary/", None),
@@ -237,8 +237,8 @@ def list_edits() -> None:
     """Issue 16, point 8: a 50,000-id edit refused, a 10,000-id edit applied, and the old
     merge beside the new one."""
     from flags import services
-    from flags.actors import Actor
     from flags.errors import FlagValidationError
+    from llmhub.actors import Actor
 
     actor, ids = Actor.system("bench"), [f"user-{n}" for n in range(50_000)]
     started = time.perf_counter()

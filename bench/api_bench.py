@@ -68,8 +68,8 @@ def _seed() -> str:
     from django.db import connection
 
     from flags import services
-    from flags.actors import Actor
-    from flags.api.token_services import token_create
+    from llmhub.actors import Actor
+    from llmhub.api.tokens.services import token_create
 
     call_command("migrate", verbosity=0)
     # Each run starts from the same empty events table (the previous run's rows would make

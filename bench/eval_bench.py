@@ -58,9 +58,9 @@ def run(calls: int, repeats: int) -> None:
 
     import flags
     from flags import services
-    from flags.actors import Actor
     from flags.evaluation import evaluate
     from flags.types import EvaluationContext
+    from llmhub.actors import Actor
 
     services.flag_create(
         name="hub",

@@ -65,8 +65,8 @@ def _seed(flags: int) -> str:
     from django.core.management import call_command
     from django.db import connection
 
-    from flags.actors import Actor
-    from flags.api.token_services import token_create
+    from llmhub.actors import Actor
+    from llmhub.api.tokens.services import token_create
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:

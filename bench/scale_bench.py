@@ -234,7 +234,7 @@ class Peer:
 
 def _change(name: str, percentage: int) -> int:
     from flags import services
-    from flags.actors import Actor
+    from llmhub.actors import Actor
 
     flag = services.flag_set_rollout(
         name=name, percentage=percentage, actor=Actor.system("scale_bench"), source="command"

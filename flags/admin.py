@@ -12,7 +12,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 from flags import services
-from flags.actors import Actor
 from flags.admin_forms import FlagAdminForm, RollbackForm, RolloutForm, WhoSeesItForm
 from flags.admin_history import RECENT_CHANGES, history_url, recent_changes, summary
 from flags.errors import FlagError
@@ -20,6 +19,7 @@ from flags.evaluation import evaluate
 from flags.models import Flag, FlagChange
 from flags.selectors import flag_tag_names, flag_to_snapshot
 from flags.types import EvaluationContext, EvaluationResult
+from llmhub.actors import Actor
 
 SOURCE = FlagChange.Source.ADMIN
 
@@ -245,6 +245,3 @@ def _history_context(name: str) -> dict[str, Any]:
 def who_sees_it(flag: Flag, subject: str) -> EvaluationResult:
     """The saved configuration evaluated for one user id, now."""
     return evaluate(flag_to_snapshot(flag), EvaluationContext(subject=subject, now=time.time()))
-
-
-from flags import tokens_admin  # noqa: E402, F401

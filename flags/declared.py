@@ -11,9 +11,9 @@ from typing import Any
 
 from django.conf import settings
 
-from flags.actors import Actor
 from flags.errors import FlagError
 from flags.services import flag_ensure
+from llmhub.actors import Actor
 
 logger = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from typing import Any
 
 from django.db import transaction
 
-from flags.actors import Actor
 from flags.errors import FlagValidationError
 from flags.selectors import flag_config, flag_list
 from flags.services import flag_create, flag_update
 from flags.validation import check_window, clean_changes, validate_name
+from llmhub.actors import Actor
 
 
 @dataclass

@@ -134,7 +134,3 @@ class FlagChange(models.Model):
         before, after = self.before or {}, self.after or {}
         keys = sorted(set(before) | set(after))
         return {k: (before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)}
-
-
-# API tokens live in their own module; imported here so Django registers the model.
-from flags.tokens import ApiToken  # noqa: E402, F401

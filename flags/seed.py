@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flags.actors import Actor
 from flags.management.commands.load_demo import DEMO_FLAGS
 from flags.services import flag_ensure
+from llmhub.actors import Actor
 from llmhub.hub.seed.run import SeedRun, Tally
 
 SEED_FLAGS: dict[str, dict[str, Any]] = {

@@ -13,7 +13,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from flags.actors import Actor
 from flags.errors import (
     FlagAlreadyExists,
     FlagNotFound,
@@ -25,6 +24,7 @@ from flags.selectors import flag_config, flag_version_config
 from flags.signals import flag_changed
 from flags.store import store
 from flags.validation import check_window, clean_changes, clean_user_ids, validate_name
+from llmhub.actors import Actor
 
 Action = FlagChange.Action
 

@@ -25,7 +25,8 @@ class Reason(StrEnum):
     OVERRIDE = "OVERRIDE"  # only from flags.testutils.override_flag
 
 
-_ON = frozenset({Reason.WHITELISTED, Reason.FULL_ROLLOUT, Reason.ROLLOUT})
+# The reasons that answer on: every other reason answers off.
+ON_REASONS = frozenset({Reason.WHITELISTED, Reason.FULL_ROLLOUT, Reason.ROLLOUT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,9 @@ class _Results(dict[Reason, EvaluationResult]):
 
     def __missing__(self, reason: Reason) -> EvaluationResult:
         # Two threads may both build one: equal values, and either is kept.
-        result = self[reason] = EvaluationResult(self._name, reason in _ON, reason, self._version)
+        result = self[reason] = EvaluationResult(
+            self._name, reason in ON_REASONS, reason, self._version
+        )
         return result
 
 

@@ -1,6 +1,6 @@
 """The database unreachable while a view runs: 503 with Retry-After, never a traceback page.
 
-DRF views map it in their exception handler (flags.api.errors); this middleware answers for
+DRF views map it in their exception handler (llmhub.api.handlers); this middleware answers for
 every other view (hub pages, admin, forms: a plain 503 page; JSON under /api/ and /ofrep/).
 A crash in a middleware (a session saved after the view) reaches handler500, which answers the
 same way. It sits below TelemetryMiddleware, so its `process_exception` runs first and an
@@ -16,8 +16,11 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from flags.api.errors import database_unavailable_response, log_database_unavailable
-from flags.api.exceptions import database_unavailable
+from llmhub.api.outage import (
+    database_unavailable,
+    database_unavailable_response,
+    log_database_unavailable,
+)
 
 
 class DatabaseOutageMiddleware:

@@ -1,7 +1,8 @@
 """URL configuration: each app owns its routes."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from llmhub.favicon import favicon
 from llmhub.health import healthz, readyz
@@ -13,13 +14,22 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     # The API first: it is the hot path, and every include tried before a match costs time.
     path("", include("flags.urls")),
+    path("", include("llmhub.api.urls")),  # the API schema and docs
     path("", include("telemetry.urls")),
     # The hub's pages live under /admin/llm-management/, so its routes come before admin's.
     path("", include("llmhub.hub.urls")),
+    # API tokens moved from the flags app to their own (llmhub.api.tokens): old links still work
+    # (for people admin lets in; the others get the login form, as from any admin page).
+    re_path(
+        r"^admin/flags/apitoken/(?P<rest>.*)$",
+        admin.site.admin_view(
+            RedirectView.as_view(url="/admin/tokens/apitoken/%(rest)s", query_string=True)
+        ),
+    ),
     path("admin/", admin.site.urls),
 ]
 
 # JSON errors for API paths (/api/, /ofrep/); the usual pages elsewhere.
-handler400 = "flags.api.errors.json_bad_request"
-handler404 = "flags.api.errors.json_not_found"
-handler500 = "flags.api.errors.json_server_error"
+handler400 = "llmhub.api.handlers.json_bad_request"
+handler404 = "llmhub.api.handlers.json_not_found"
+handler500 = "llmhub.api.handlers.json_server_error"

@@ -29,6 +29,8 @@ from gunicorn import util
 from gunicorn.http.body import LengthReader
 from gunicorn.workers import sync
 
+from llmhub.api.errors import error_body
+
 # The `code` of gunicorn's own answers, by status (the API's codes where it has one).
 ERROR_CODES = {
     400: "bad_request",
@@ -42,13 +44,13 @@ MAX_MESSAGE = 200  # gunicorn's message quotes the request line, which may be 8 
 
 
 def write_json_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
-    """gunicorn's `util.write_error`, answering `{"error": {"code", "message"}}` (the shape of
-    flags.api.errors.error_body, which cannot be imported before the application is loaded)."""
+    """gunicorn's `util.write_error`, answering the API's error shape (llmhub.api.errors: a
+    module without Django imports, so usable before the application is loaded)."""
     code = ERROR_CODES.get(status_int, "server_error" if status_int >= 500 else "bad_request")
     message = f"{reason}: {mesg}" if mesg else reason
     if len(message) > MAX_MESSAGE:
         message = message[: MAX_MESSAGE - 3] + "..."
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    body = json.dumps(error_body(code, message)).encode()
     head = (
         f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
         "Content-Type: application/json\r\nX-Content-Type-Options: nosniff\r\n"

@@ -7,7 +7,8 @@ class TelemetryConfig(AppConfig):
     def ready(self) -> None:
         from django.core.signals import got_request_exception
 
-        from flags.signals import flag_changed, token_changed
+        from flags.signals import flag_changed
+        from llmhub.api.tokens.signals import token_changed
         from telemetry import receivers
 
         flag_changed.connect(receivers.on_flag_changed, dispatch_uid="telemetry.flag_changed")

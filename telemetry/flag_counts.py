@@ -14,12 +14,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from flags import analytics
-from flags.types import Reason
+from flags.types import ON_REASONS
 from telemetry.models import FlagEvaluationCount
 
 logger = logging.getLogger("telemetry.flag_counts")
 
-_ON = frozenset({Reason.WHITELISTED, Reason.FULL_ROLLOUT, Reason.ROLLOUT})
 # Counts drained but not yet stored (the database was down): added to the next flush.
 _pending: dict[tuple[str, str], int] = {}
 _lock = threading.Lock()
@@ -48,7 +47,9 @@ def flag_counts_flush() -> int:
     if not taken:
         return 0
     minute = timezone.now().replace(second=0, microsecond=0)
-    params = [(minute, flag, reason, reason in _ON, n) for (flag, reason), n in taken.items()]
+    params = [
+        (minute, flag, reason, reason in ON_REASONS, n) for (flag, reason), n in taken.items()
+    ]
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(_upsert_sql(), params)
@@ -58,5 +59,5 @@ def flag_counts_flush() -> int:
             for key, n in taken.items():
                 _pending[key] = _pending.get(key, 0) + n
         return 0
-    metrics.count_flag_evaluations(taken, on_reasons=_ON)
+    metrics.count_flag_evaluations(taken, on_reasons=ON_REASONS)
     return sum(taken.values())

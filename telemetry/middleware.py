@@ -21,13 +21,13 @@ from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 
+from llmhub.api.errors import error_body, is_api_path
 from telemetry import buffer, metrics
 from telemetry.context import RequestContext, current, request_id_from
 from telemetry.recording import record_api_call, record_event, user_id_of
 
 logger = logging.getLogger("telemetry.middleware")
 
-API_PREFIXES = ("/api/", "/ofrep/")
 SECURITY_STATUSES = {401: "unauthorized", 403: "forbidden", 429: "throttled"}
 # What Django's exception handling answers with a 4xx (django.core.handlers.exception).
 CLIENT_EXCEPTIONS = (
@@ -77,7 +77,7 @@ class TelemetryMiddleware:
         route = route_of(request)
         status = response.status_code
         metrics.observe_request(route, request.method or "", status, seconds)
-        api = request.path.startswith(API_PREFIXES)
+        api = is_api_path(request.path)
         if status >= 500:
             _record_server_error(request, route, status, api=api)
         elif status in SECURITY_STATUSES:
@@ -110,7 +110,7 @@ class TelemetryMiddleware:
         request._telemetry_exception = exception  # type: ignore[attr-defined]
         # Tells the got_request_exception receiver that this one is recorded here.
         request._telemetry_error_recorded = True  # type: ignore[attr-defined]
-        if not request.path.startswith(API_PREFIXES):
+        if not is_api_path(request.path):
             return None
         ctx = current.get()
         return _server_error(ctx.request_id if ctx else "")
@@ -196,11 +196,5 @@ def _user_id(request: HttpRequest) -> str:
 
 
 def _server_error(request_id: str) -> HttpResponse:
-    body: dict[str, Any] = {
-        "error": {
-            "code": "server_error",
-            "message": f"Internal error. Quote request id {request_id} when reporting it.",
-            "fields": {},
-        }
-    }
-    return JsonResponse(body, status=500)
+    message = f"Internal error. Quote request id {request_id} when reporting it."
+    return JsonResponse(error_body("server_error", message), status=500)

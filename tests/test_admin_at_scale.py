@@ -18,10 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from flags import services
-from flags.actors import Actor
 from flags.admin_history import RECENT_CHANGES, summary
-from flags.api.token_services import token_create
 from flags.models import Flag, FlagChange
+from llmhub.actors import Actor
+from llmhub.api.tokens.services import token_create
 from telemetry.models import Event, EventSummary, FlagEvaluationCount
 from tests.html_forms import admin_form
 
@@ -202,7 +202,7 @@ def test_flag_list__queries_do_not_grow_with_flags(admin_client: Client) -> None
 
 
 def test_token_list__queries_do_not_grow_with_tokens(admin_client: Client) -> None:
-    url = reverse("admin:flags_apitoken_changelist")
+    url = reverse("admin:tokens_apitoken_changelist")
     owners = [User.objects.create_user(f"owner{n}") for n in range(12)]
     token_create(
         username=owners[0].username, scope="read", label="first", actor=Actor.system("tests")

@@ -24,10 +24,10 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from flags import services as flag_services
-from flags.actors import Actor
-from flags.api.token_services import token_create
 from flags.models import Flag, FlagChange
-from flags.tokens import ApiToken
+from llmhub.actors import Actor
+from llmhub.api.tokens.models import ApiToken
+from llmhub.api.tokens.services import token_create
 from llmhub.hub import services as hub_services
 from llmhub.hub.models import LLMModel, Provider, ProviderKey, Tier, TierRule
 from telemetry.models import AggregationState, Event, EventSummary, FlagEvaluationCount

@@ -13,9 +13,9 @@ import pytest
 from django.test import Client
 
 from flags import services
-from flags.actors import Actor
 from flags.models import Flag, FlagChange
 from flags.tests.support.services import database_url
+from llmhub.actors import Actor
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN = ROOT / "docs" / "ROLLBACK_PLAN.md"
@@ -54,7 +54,7 @@ def env(live_server, django_user_model) -> dict[str, str]:
         whitelist_users=["tester"],
     )
     user = django_user_model.objects.create_superuser("oncall", "oncall@example.com", "pw")
-    from flags.api.token_services import token_create
+    from llmhub.api.tokens.services import token_create
 
     _, secret = token_create(
         username=user.get_username(), scope="write", label="incident", actor=Actor.system("test")

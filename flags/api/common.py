@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any
 
-from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.serializers import Serializer
-from rest_framework.views import APIView
 
-from flags.actors import Actor
-from flags.api.exceptions import PreconditionFailed
-from flags.api.permissions import FlagPermission, token_of
-from flags.errors import FlagNotFound
+from flags.api.errors import flag_api_error
+from flags.api.permissions import FlagPermission
+from flags.errors import FlagError, FlagNotFound
 from flags.models import NAME_PATTERN, FlagChange
+from llmhub.actors import Actor
+from llmhub.api.exceptions import PreconditionFailed
+from llmhub.api.permissions import token_of
+from llmhub.api.views import JsonApiView
 
 SOURCE = FlagChange.Source.API
 _NAME_RE = re.compile(NAME_PATTERN)
@@ -26,42 +25,21 @@ _ETAG_RE = re.compile(r'"(\d{1,10})"')
 MAX_VERSION = 2**31 - 1
 
 
-class JSONOnly(BaseContentNegotiation):
-    """The API speaks JSON only: skip DRF's Accept parsing (a measurable share of a request)."""
-
-    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
-        media_type = (request.content_type or "").split(";")[0].strip().lower()
-        return next((p for p in parsers if p.media_type == media_type), None)
-
-    def select_renderer(
-        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        renderer = next(iter(renderers))
-        return renderer, renderer.media_type
-
-
-class FlagAPIView(APIView):
+class FlagAPIView(JsonApiView):
     """Default deny plus the flag permissions; `required_permissions` maps method -> need."""
 
     permission_classes = [IsAuthenticated, FlagPermission]
-    content_negotiation_class = JSONOnly
     required_permissions: dict[str, str | None] = {}
-    metadata_class = None  # OPTIONS is not part of this API
-
-    @property
-    def default_response_headers(self) -> dict[str, str]:
-        return {}  # DRF computes Allow for every response; we add it where it matters (405)
-
-    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if response.status_code == 405:
-            response["Allow"] = ", ".join(self.allowed_methods)
-        return response
 
     @property
     def required_permission(self) -> str | None:
         method = self.request.method or "GET"
         return self.required_permissions.get("GET" if method == "HEAD" else method, "view")
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, FlagError):  # a refused write, a missing flag: its own status
+            exc = flag_api_error(exc)
+        return super().handle_exception(exc)
 
 
 def checked_name(name: str) -> str:

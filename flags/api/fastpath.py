@@ -36,15 +36,15 @@ from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.utils.module_loading import import_string
 
 from flags import client
-from flags.api.auth import client_address, credential, well_formed
-from flags.api.errors import error_body
 from flags.api.presenters import cached_config, etag, evaluation_representation, json_response
-from flags.api.throttling import count_request
-from flags.api.token_services import TokenIdentity, token_cache
 from flags.store import store
-from flags.tokens import token_hash
 from flags.types import FlagSnapshot
-from flags.validation import MAX_USER_ID_LENGTH
+from flags.validation import is_user_id
+from llmhub.api.authentication import client_address, credential, well_formed
+from llmhub.api.errors import error_body
+from llmhub.api.throttling import count_request
+from llmhub.api.tokens.models import token_hash
+from llmhub.api.tokens.services import TokenIdentity, token_cache
 
 # The path `flags_api_flag` (flags/api/urls.py: "api/v1/features/<str:name>") resolves, and the
 # route label telemetry records for it. A test holds the two to the same paths.
@@ -58,10 +58,6 @@ class LanePlan:
     user_id: str | None
     snapshot: FlagSnapshot
     config: dict[str, Any]
-
-
-def _plain_user_id(value: str) -> bool:
-    return bool(value.strip()) and len(value) <= MAX_USER_ID_LENGTH and "\x00" not in value
 
 
 def _allowed_host(request: HttpRequest) -> bool:
@@ -81,7 +77,7 @@ def lane_plan(request: HttpRequest, name: str) -> LanePlan | None:
     if identity is None:
         return None
     user_id = request.GET.get("user_id")
-    if user_id is not None and not _plain_user_id(user_id):
+    if user_id is not None and not is_user_id(user_id):
         return None
     # The lane never touches the database, so it needs none of Django's per-request connection
     # upkeep: a revision check that is due is left to a request that goes through Django. The

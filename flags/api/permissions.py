@@ -1,4 +1,4 @@
-"""Who may do what, on top of the default deny (IsAuthenticated).
+"""Who may do what with flags, on top of the default deny (IsAuthenticated).
 
 - Evaluating a flag for yourself: any signed-in user; a token needs `flags.view_flag`.
 - Reading configuration, history, or another user's evaluation (`?user_id=`, `/user/{id}/`,
@@ -16,23 +16,13 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from flags.api.token_services import TokenIdentity
+from llmhub.api.permissions import has_perm, token_of
 
 WRITE_PERMISSIONS = {"add", "change", "delete"}
 
 
-def token_of(request: Request) -> TokenIdentity | None:
-    auth = request.auth
-    return auth if isinstance(auth, TokenIdentity) else None
-
-
 def has_flag_perm(request: Request, codename: str) -> bool:
-    token = token_of(request)
-    perm = f"flags.{codename}_flag"
-    if token is not None:
-        return token.has_perm(perm)
-    user = request.user
-    return user is not None and bool(user.has_perm(perm))
+    return has_perm(request, f"flags.{codename}_flag")
 
 
 def is_privileged(request: Request) -> bool:

@@ -13,7 +13,6 @@ from rest_framework.response import Response
 
 from flags import client
 from flags.api.common import FlagAPIView, checked_name
-from flags.api.exceptions import DATABASE_UNAVAILABLE
 from flags.api.pagination import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_BYTES,
@@ -43,16 +42,15 @@ from flags.errors import FlagNotFound
 from flags.selectors import flag_history, flag_list
 from flags.store import store
 from flags.types import Reason
-from flags.validation import MAX_USER_ID_LENGTH
+from flags.validation import USER_ID_RULE, is_user_id
+from llmhub.api.outage import DATABASE_UNAVAILABLE
 
 _TAG_RE = re.compile(TAG_PATTERN)
 
 
 def _checked_user_id(value: str) -> str:
-    if not value.strip() or len(value) > MAX_USER_ID_LENGTH or "\x00" in value:
-        raise exceptions.ValidationError(
-            {"user_id": [f"A non-empty user id of at most {MAX_USER_ID_LENGTH} characters."]}
-        )
+    if not is_user_id(value):
+        raise exceptions.ValidationError({"user_id": [f"The user id must be {USER_ID_RULE}."]})
     return value
 
 

@@ -1,11 +1,8 @@
-"""Routes of the flags REST API, under /api/v1/features/, and of the API schema and docs."""
+"""Routes of the flags REST API, under /api/v1/features/."""
 
 from django.urls import URLPattern, URLResolver, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from flags.api import read_views, schema, views
-
-assert schema  # imported for its OpenAPI extension (documents the token authentication)
+from flags.api import read_views, views
 
 FEATURES = "api/v1/features/"
 
@@ -36,6 +33,4 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.FlagRollbackView.as_view(),
         name="flags_api_rollback",
     ),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
 ]

@@ -31,7 +31,7 @@ from flags.ofrep.serializers import (
 )
 from flags.store import store
 from flags.types import Reason
-from flags.validation import MAX_USER_ID_LENGTH
+from flags.validation import USER_ID_RULE, is_user_id
 
 # Names `flags.evaluate` takes itself; an attribute spelled so is dropped, not passed twice.
 _RESERVED = frozenset({"name", "user_id", "request"})
@@ -56,11 +56,8 @@ def _context(request: Request) -> tuple[str, dict[str, Any], dict[str, Any]]:
     key = context.get("targetingKey")
     if key is None or key == "":
         raise ContextError("TARGETING_KEY_MISSING", "context.targetingKey is required.")
-    if not isinstance(key, str) or len(key) > MAX_USER_ID_LENGTH:
-        raise ContextError(
-            "INVALID_CONTEXT",
-            f"context.targetingKey must be a string of at most {MAX_USER_ID_LENGTH} characters.",
-        )
+    if not is_user_id(key):
+        raise ContextError("INVALID_CONTEXT", f"context.targetingKey must be {USER_ID_RULE}.")
     attributes = {k: v for k, v in context.items() if k != "targetingKey" and k not in _RESERVED}
     return key, attributes, context
 

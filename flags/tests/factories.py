@@ -6,9 +6,9 @@ from typing import Any
 
 import factory
 
-from flags.actors import Actor
 from flags.models import Flag
 from flags.services import flag_create
+from llmhub.actors import Actor
 
 
 class FlagFactory(factory.django.DjangoModelFactory):

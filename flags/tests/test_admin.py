@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from flags import services
-from flags.actors import Actor
 from flags.models import Flag, FlagChange
+from llmhub.actors import Actor
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("tests")

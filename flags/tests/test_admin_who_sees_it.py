@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from flags import services
-from flags.actors import Actor
+from llmhub.actors import Actor
 from tests.html_forms import forms_in
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from flags import services
-from flags.actors import Actor
 from flags.declared import ensure_declared_flags
 from flags.models import Flag, FlagChange
+from llmhub.actors import Actor
 
 pytestmark = pytest.mark.django_db
 DECLARED = {

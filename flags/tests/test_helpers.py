@@ -12,10 +12,10 @@ from django.views import View
 
 import flags
 from flags import services
-from flags.actors import Actor
 from flags.decorators import flag_required
 from flags.mixins import FlagRequiredMixin
 from flags.testutils import override_flag
+from llmhub.actors import Actor
 
 ACTOR = Actor.system("tests")
 TEMPLATE = '{% load flags %}{% flag "hub" %}NEW{% else %}OLD{% endflag %}'

@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from flags import services
-from flags.actors import Actor
 from flags.errors import FlagValidationError
 from flags.models import Flag
 from flags.validation import MAX_LIST_ITEMS
+from llmhub.actors import Actor
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("tests")

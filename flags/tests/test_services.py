@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from flags import services
-from flags.actors import Actor
 from flags.errors import (
     FlagAlreadyExists,
     FlagNotFound,
@@ -18,6 +17,7 @@ from flags.errors import (
     VersionNotFound,
 )
 from flags.models import Flag, FlagChange
+from llmhub.actors import Actor
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("tests")

@@ -12,9 +12,9 @@ import pytest
 
 import flags
 from flags import services
-from flags.actors import Actor
 from flags.tests.support.services import database_url, private_redis
 from flags.types import Reason
+from llmhub.actors import Actor
 
 ACTOR = Actor.system("tests")
 ROOT = Path(__file__).resolve().parents[2]

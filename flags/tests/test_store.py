@@ -10,9 +10,9 @@ from django.db import transaction
 
 import flags
 from flags import services
-from flags.actors import Actor
 from flags.store import REVISION_KEY, SnapshotStore
 from flags.types import Reason
+from llmhub.actors import Actor
 
 ACTOR = Actor.system("tests")
 

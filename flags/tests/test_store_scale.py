@@ -17,13 +17,13 @@ from django.test.utils import CaptureQueriesContext
 
 import flags
 from flags import services
-from flags.actors import Actor
 from flags.models import Flag, Tag
 from flags.selectors import flag_document, flag_to_snapshot
 from flags.state_load import flag_state_load
 from flags.store import SnapshotStore, store
 from flags.tests.support.services import private_redis
 from flags.types import Reason
+from llmhub.actors import Actor
 
 ACTOR = Actor.system("tests")
 REQUIRE_SERVICES = os.environ.get("LLMHUB_REQUIRE_SERVICES") == "1"

@@ -1,18 +1,24 @@
 """Settings of the REST API, OFREP and API security (imported by base.py, which adds
 API_APPS to INSTALLED_APPS and API_MIDDLEWARE at the end of MIDDLEWARE).
 
-Every DRF default lives here so other apps' API views (the hub, telemetry ingestion) inherit
-the same authentication, default-deny permission, throttling and error shape.
+Every DRF default lives here and points at the API platform (llmhub/api/), so every app's API
+views (flags, OFREP, the hub, telemetry ingestion) inherit the same authentication,
+default-deny permission, throttling, parsing and error shape.
 """
 
 from llmhub.settings.env import env_bool, env_int, env_str
 
-API_APPS: list[str] = ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
+API_APPS: list[str] = [
+    "llmhub.api.tokens",  # API tokens: the model, its admin and `manage.py tokens`
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+]
 # Counts password logins (the admin login form) per client address; under DEBUG, keeps the JSON
-# 404 for API paths. See flags.api.middleware.
+# 404 for API paths. See llmhub.api.middleware.
 API_MIDDLEWARE: list[str] = [
-    "flags.api.middleware.LoginThrottleMiddleware",
-    "flags.api.middleware.DebugJsonNotFoundMiddleware",
+    "llmhub.api.middleware.LoginThrottleMiddleware",
+    "llmhub.api.middleware.DebugJsonNotFoundMiddleware",
 ]
 
 
@@ -23,12 +29,12 @@ def _rate(name: str, default: str) -> str:
 REST_FRAMEWORK = {
     # Token first: its `authenticate_header` makes unauthenticated requests 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "flags.api.auth.ApiTokenAuthentication",
+        "llmhub.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",  # enforces CSRF
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Counts each request per client address, per user and per API token.
-    "DEFAULT_THROTTLE_CLASSES": ["flags.api.throttling.ApiRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["llmhub.api.throttling.ApiRateThrottle"],
     # "<scope>.<read|write>": requests per period. `login` counts credential checks against the
     # database (API tokens this process has not seen valid yet) per client address.
     "DEFAULT_THROTTLE_RATES": {
@@ -43,9 +49,9 @@ REST_FRAMEWORK = {
     # Trusted reverse proxies in front of the app: the client address is the entry this many
     # hops from the right of X-Forwarded-For; 0 means REMOTE_ADDR (a forged header is ignored).
     "NUM_PROXIES": env_int("API_NUM_PROXIES", 0),
-    "DEFAULT_PARSER_CLASSES": ["flags.api.parsers.StrictJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["llmhub.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "EXCEPTION_HANDLER": "flags.api.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "llmhub.api.handlers.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -72,7 +78,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "flags.api.schema.add_error_responses",
+        "llmhub.api.schema.add_error_responses",
     ],
 }
 

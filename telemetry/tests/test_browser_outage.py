@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from flags.api.ratelimit import limiter
+from llmhub.api.ratelimit import limiter
 from llmhub.hub.tests.test_browser import HUB, eventually, hub_data, log_in  # noqa: F401
 from telemetry.models import Event
 from tests.system.postgres import port_for_faults

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 import flags
-from flags.actors import Actor
 from flags.services import flag_create
+from llmhub.actors import Actor
 from telemetry.flag_counts import flag_counts_flush
 from telemetry.models import FlagEvaluationCount
 

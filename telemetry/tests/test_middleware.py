@@ -11,8 +11,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from flags.actors import Actor
 from flags.services import flag_create, flag_set_rollout
+from llmhub.actors import Actor
 from telemetry import buffer
 from telemetry.context import RequestContext, current
 from telemetry.models import Event

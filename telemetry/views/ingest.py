@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
@@ -11,37 +9,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from llmhub.api.errors import error_body, field_errors
 from telemetry import metrics
 from telemetry.context import current_request_id
 from telemetry.serializers import BatchSerializer, IngestResultSerializer
 from telemetry.services import events_ingest
 
 
-def error_response(status: int, code: str, message: str, fields: dict[str, Any]) -> Response:
-    """The project's error shape: {"error": {"code", "message", "fields"}}."""
-    return Response({"error": {"code": code, "message": message, "fields": fields}}, status=status)
-
-
-def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
-    """DRF's nested errors as {"events[3].type": ["..."]}: one entry per bad field."""
-    if isinstance(errors, dict):
-        flat: dict[str, list[str]] = {}
-        for key, value in errors.items():
-            if isinstance(key, int):  # DRF keys a list's item errors by index
-                name = f"{prefix}[{key}]"
-            elif key == "non_field_errors" and prefix:
-                name = prefix
-            else:
-                name = f"{prefix}.{key}" if prefix else str(key)
-            flat.update(flatten_errors(value, name))
-        return flat
-    if isinstance(errors, list) and errors and not isinstance(errors[0], str):
-        flat = {}
-        for index, item in enumerate(errors):
-            if item:
-                flat.update(flatten_errors(item, f"{prefix}[{index}]"))
-        return flat
-    return {prefix or "non_field_errors": [str(e) for e in errors]}
+def error_response(
+    status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> Response:
+    """The API's error shape (llmhub.api.errors), fields named by their paths (`events[3].type`)."""
+    return Response(error_body(code, message, fields), status=status)
 
 
 def _declared_length(request: Request) -> int:
@@ -58,7 +37,7 @@ def _too_large(request: Request) -> Response | None:
     """
     limit = settings.TELEMETRY_MAX_BATCH_BYTES
     if _declared_length(request) > limit:
-        return error_response(413, "too_large", f"A batch may take at most {limit} bytes.", {})
+        return error_response(413, "too_large", f"A batch may take at most {limit} bytes.")
     events = request.data.get("events") if isinstance(request.data, dict) else None
     most = settings.TELEMETRY_MAX_BATCH_EVENTS
     if isinstance(events, list) and len(events) > most:
@@ -89,7 +68,7 @@ class EventBatchView(APIView):
             return too_large
         serializer = BatchSerializer(data=request.data)
         if not serializer.is_valid():
-            fields = flatten_errors(serializer.errors)
+            fields = field_errors(serializer.errors)
             return error_response(
                 400, "invalid", "The batch is invalid; nothing was stored.", fields
             )

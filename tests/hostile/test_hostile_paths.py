@@ -17,10 +17,10 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.test import Client, override_settings
 
-from flags.api.ratelimit import limiter
-from flags.api.token_services import token_cache
 from flags.tests.api.conftest import make_flag, make_token
 from flags.tests.api.test_throttling import _rates
+from llmhub.api.ratelimit import limiter
+from llmhub.api.tokens.services import token_cache
 from tests.hostile.paths import Probe, methods, probes, problems, route_templates
 
 pytestmark = pytest.mark.django_db

@@ -15,11 +15,11 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from flags import services
-from flags.actors import Actor
 from flags.errors import FlagError, FlagValidationError
 from flags.flagfile import apply_import, export_flags, parse_flag_file, plan_import
 from flags.selectors import flag_config, flag_get, flag_history, flag_list
 from flags.validation import clean_changes
+from llmhub.actors import Actor
 from llmhub.commands import Command as BaseCommand
 from llmhub.commands import Problems, whole_number
 

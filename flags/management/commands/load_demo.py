@@ -11,9 +11,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandParser
 
-from flags.actors import Actor
 from flags.declared import ensure_declared_flags
 from flags.services import flag_ensure
+from llmhub.actors import Actor
 from llmhub.commands import Command as BaseCommand
 from llmhub.commands import Problems
 

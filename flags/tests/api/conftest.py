@@ -12,10 +12,10 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from flags import services
-from flags.actors import Actor
-from flags.api.ratelimit import limiter
-from flags.api.token_services import token_cache, token_create
 from flags.models import Flag
+from llmhub.actors import Actor
+from llmhub.api.ratelimit import limiter
+from llmhub.api.tokens.services import token_cache, token_create
 
 ALL_FLAG_PERMS = ("view_flag", "add_flag", "change_flag", "delete_flag")
 

@@ -9,12 +9,12 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from flags.actors import Actor
-from flags.api import token_services
-from flags.api.token_services import token_cache, token_revoke
 from flags.models import Flag
 from flags.tests.api.conftest import ALL_FLAG_PERMS, Api, error_of, make_flag, make_user
-from flags.tokens import ApiToken
+from llmhub.actors import Actor
+from llmhub.api.tokens import services as token_services
+from llmhub.api.tokens.models import ApiToken
+from llmhub.api.tokens.services import token_cache, token_revoke
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/features/"

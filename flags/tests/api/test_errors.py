@@ -7,9 +7,9 @@ import json
 import pytest
 from django.test import Client, override_settings
 
-from flags.api.errors import json_server_error
 from flags.models import Flag, FlagChange
 from flags.tests.api.conftest import Api, error_of, make_flag
+from llmhub.api.handlers import json_server_error
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/features/"

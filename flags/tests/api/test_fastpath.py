@@ -20,9 +20,9 @@ from django.test import RequestFactory, override_settings
 from django.urls import Resolver404, resolve
 
 from flags.api import fastpath
-from flags.api.token_services import token_cache
 from flags.tests.api.conftest import Api, make_flag, make_token, make_user
 from flags.tests.api.test_throttling import _rates
+from llmhub.api.tokens.services import token_cache
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/features/hub"
@@ -188,7 +188,7 @@ def test_after_a_change__django_answers_first_then_the_lane_with_the_new_config(
 ) -> None:
     """The lane never queries: a configuration it has not seen yet is left to the DRF view."""
     from flags import services
-    from flags.actors import Actor
+    from llmhub.actors import Actor
 
     make_flag("hub", rollout_percentage=10)
     lane = Lane(_reader())
@@ -228,7 +228,7 @@ def test_another_flag_changed__the_lane_makes_no_query(
     answered: list[str], django_assert_num_queries: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     from flags import services
-    from flags.actors import Actor
+    from llmhub.actors import Actor
 
     make_flag("hub")
     make_flag("other")

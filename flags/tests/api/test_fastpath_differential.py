@@ -39,11 +39,12 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flags.actors import Actor
-from flags.api import fastpath, ratelimit
+from flags.api import fastpath
 from flags.tests.api.conftest import ALL_FLAG_PERMS, make_flag, make_user
 from flags.tests.api.test_throttling import _rates
-from flags.tokens import ApiToken
+from llmhub.actors import Actor
+from llmhub.api import ratelimit
+from llmhub.api.tokens.models import ApiToken
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/features/"
@@ -180,7 +181,7 @@ class World:
         return next(self._addresses)
 
     def token(self, who: str, scope: str = "read") -> tuple[ApiToken, str]:
-        from flags.api.token_services import token_create
+        from llmhub.api.tokens.services import token_create
 
         return token_create(
             username=self.users[who].username,

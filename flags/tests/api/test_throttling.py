@@ -14,10 +14,10 @@ import pytest
 from django.conf import settings
 from django.test import Client, override_settings
 
-from flags.api.ratelimit import RateLimiter, limiter
 from flags.models import Flag
 from flags.tests.api.conftest import ALL_FLAG_PERMS, Api, error_of, make_flag, make_user
 from flags.tests.support.services import free_port
+from llmhub.api.ratelimit import RateLimiter, limiter
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/features/"
@@ -207,7 +207,7 @@ def test_client_address__counts_trusted_proxies_from_the_right(
 ) -> None:
     from django.test import RequestFactory
 
-    from flags.api.auth import client_address
+    from llmhub.api.authentication import client_address
 
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
     with override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "NUM_PROXIES": proxies}):

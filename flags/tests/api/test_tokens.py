@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from flags.tests.api.conftest import make_flag, make_user
-from flags.tokens import ApiToken, token_hash
+from llmhub.api.tokens.models import ApiToken, token_hash
 from telemetry.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +75,7 @@ def test_admin__create__shows_the_secret_once_and_stores_only_its_hash() -> None
     client.force_login(admin)
 
     response = client.post(
-        "/admin/flags/apitoken/add/",
+        "/admin/tokens/apitoken/add/",
         {"user": owner.pk, "label": "billing", "scope": "read"},
         follow=True,
     )
@@ -85,7 +85,7 @@ def test_admin__create__shows_the_secret_once_and_stores_only_its_hash() -> None
     shown = [str(m) for m in get_messages(response.wsgi_request)] + [response.content.decode()]
     secrets = [word for text in shown for word in text.split() if word.startswith("lhk_")]
     raw = next(word for word in secrets if token_hash(word) == token.key_hash)
-    listing = client.get("/admin/flags/apitoken/").content.decode()
+    listing = client.get("/admin/tokens/apitoken/").content.decode()
     assert token.prefix in listing
     assert raw not in listing
 
@@ -100,7 +100,7 @@ def test_admin__revoke_action() -> None:
     client.force_login(admin)
 
     client.post(
-        "/admin/flags/apitoken/",
+        "/admin/tokens/apitoken/",
         {"action": "revoke_tokens", "_selected_action": [ApiToken.objects.get().pk]},
     )
 
@@ -166,11 +166,11 @@ def test_admin__create_and_revoke__security_events_name_the_admin(
 
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(
-            "/admin/flags/apitoken/add/", {"user": owner.pk, "label": "b", "scope": "read"}
+            "/admin/tokens/apitoken/add/", {"user": owner.pk, "label": "b", "scope": "read"}
         )
         token = ApiToken.objects.get()
         admin_client.post(
-            "/admin/flags/apitoken/", {"action": "revoke_tokens", "_selected_action": [token.pk]}
+            "/admin/tokens/apitoken/", {"action": "revoke_tokens", "_selected_action": [token.pk]}
         )
 
     events = _token_events(caplog)

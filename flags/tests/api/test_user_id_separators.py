@@ -12,9 +12,9 @@ import pytest
 from django.test import Client
 
 from flags import services
-from flags.actors import Actor
 from flags.models import Flag, FlagChange
 from flags.tests.api.conftest import Api, error_of, make_flag
+from llmhub.actors import Actor
 
 pytestmark = pytest.mark.django_db
 SEPARATED = ["bad,user", "two\nlines", "carriage\rreturn", "line\u2028separator"]

@@ -8,8 +8,8 @@ from typing import Any
 import factory
 from django.contrib.auth import get_user_model
 
-from flags.actors import Actor
 from flags.services import flag_create
+from llmhub.actors import Actor
 from llmhub.hub.models import LLMModel, Provider, ProviderKey, Tier, TierRule
 from llmhub.hub.permissions import hub_users_group_ensure
 from llmhub.hub.seed.loaders import seed_catalog, seed_tiers

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from flags.actors import Actor
-from flags.api.ratelimit import limiter
-from flags.api.token_services import token_cache, token_create
+from llmhub.actors import Actor
+from llmhub.api.ratelimit import limiter
+from llmhub.api.tokens.services import token_cache, token_create
 from llmhub.hub.seed.loaders import seed_tiers
 from llmhub.hub.tests.factories import StaffUserFactory
 from telemetry.models import Event

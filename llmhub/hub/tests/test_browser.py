@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from flags.actors import Actor
 from flags.models import FlagChange
 from flags.services import flag_rollback
+from llmhub.actors import Actor
 from llmhub.hub.models import LLMModel, ProviderKey
 from llmhub.hub.tests.factories import PASSWORD, StaffUserFactory, seed_hub
 from telemetry.models import Event

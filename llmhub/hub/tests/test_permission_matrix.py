@@ -23,9 +23,9 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
-from flags.actors import Actor
-from flags.api.token_services import token_create
 from flags.testutils import override_flag
+from llmhub.actors import Actor
+from llmhub.api.tokens.services import token_create
 from llmhub.hub.models import LLMModel, Provider, ProviderKey, TierRule
 from llmhub.hub.permissions import (
     ACCESS_API_PERMISSION,

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from flags.actors import Actor
 from flags.models import Flag, FlagChange
 from flags.services import flag_create
 from flags.tests.support.services import database_url, free_port
+from llmhub.actors import Actor
 from tests.system.processes import Deployment, Http, production_env
 
 pytestmark = [

@@ -1,8 +1,9 @@
 """`GET /api/v1/hub/access?tier=...&model=...`: may this tier use this model?
 
-Authentication and the error shape are the project's DRF defaults (llmhub/settings/api.py);
-the caller also needs the permission to view tier rules (`hub.view_tierrule`, a token through
-its user), else 403. This view only parses, asks `check_access` and serializes.
+Authentication and the error shape are the project's DRF defaults (llmhub/settings/api.py,
+pointing at llmhub/api/); the caller also needs the permission to view tier rules
+(`hub.view_tierrule`, a token through its user), else 403. This view only parses, asks
+`check_access` and serializes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from llmhub.api.permissions import has_perm
 from llmhub.hub import tracking
 from llmhub.hub.access import AccessDecision
 from llmhub.hub.errors import TierNotFound
@@ -55,13 +57,7 @@ class CanViewTierRules(BasePermission):
     """A session user or an API token's user holding `hub.view_tierrule` (as in admin)."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        auth_has_perm = getattr(request.auth, "has_perm", None)  # an API token's identity
-        allowed = (
-            auth_has_perm(ACCESS_API_PERMISSION)
-            if callable(auth_has_perm)
-            else request.user.has_perm(ACCESS_API_PERMISSION)
-        )
-        if not allowed:
+        if not has_perm(request, ACCESS_API_PERMISSION):
             raise PermissionDenied(f"Your account lacks the permission {ACCESS_API_PERMISSION}.")
         return True
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from flags.actors import Actor
-from flags.api.token_services import token_create, token_list, token_revoke
-from flags.tokens import ApiToken
+from llmhub.actors import Actor
+from llmhub.api.tokens.models import ApiToken
+from llmhub.api.tokens.services import token_create, token_list, token_revoke
 from llmhub.commands import ArgumentTypeError, Problems
 from llmhub.commands import Command as BaseCommand
 

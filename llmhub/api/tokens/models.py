@@ -44,6 +44,8 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
+        # Created by the flags app, where tokens lived first; moved here without touching it.
+        db_table = "flags_apitoken"
         ordering = ["-created_at", "-id"]
         verbose_name = "API token"
 

@@ -23,10 +23,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from flags.actors import Actor
-from flags.api.exceptions import DATABASE_UNAVAILABLE
-from flags.signals import token_changed
-from flags.tokens import ApiToken, token_generate, token_hash
+from llmhub.actors import Actor
+from llmhub.api.outage import DATABASE_UNAVAILABLE
+from llmhub.api.tokens.models import ApiToken, token_generate, token_hash
+from llmhub.api.tokens.signals import token_changed
 
 MAX_CACHED_TOKENS = 10_000
 # During an outage, how often a held token is checked against the database again (at most).

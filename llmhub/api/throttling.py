@@ -2,7 +2,7 @@
 
 Each counts reads and writes separately. Writes are counted strictly in the shared cache and
 refused with 503 when it is unavailable (fail closed); reads are counted leniently and keep
-working, limited per process, while it is down (fail open). See `flags.api.ratelimit`.
+working, limited per process, while it is down (fail open). See `llmhub.api.ratelimit`.
 A view may set `throttle_kind = "read"` for a POST that changes nothing (OFREP evaluation).
 """
 
@@ -15,10 +15,10 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-from flags.api.auth import client_address
-from flags.api.exceptions import ThrottleUnavailable
-from flags.api.ratelimit import CounterUnavailable, Verdict, limiter, parse_rate
-from flags.api.token_services import TokenIdentity
+from llmhub.api.authentication import client_address
+from llmhub.api.exceptions import ThrottleUnavailable
+from llmhub.api.ratelimit import CounterUnavailable, Verdict, limiter, parse_rate
+from llmhub.api.tokens.services import TokenIdentity
 
 
 def request_kind(request: Request, view: Any) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from django.db import InterfaceError, OperationalError
 from rest_framework import exceptions, status
+
+# How long a client is told to wait while the database is unreachable: Django reconnects on the
+# next request after it is back, so a short wait is enough.
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -27,39 +30,6 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "precondition_failed"
 
 
-# How long a client is told to wait while the database is unreachable: Django reconnects on the
-# next request after it is back, so a short wait is enough.
-DATABASE_RETRY_AFTER_SECONDS = 5
-
-
-def _driver_errors() -> tuple[type[BaseException], ...]:
-    """What the drivers raise on a dead connection where Django does not wrap it."""
-    try:
-        import psycopg
-    except ImportError:  # SQLite-only installs
-        return ()
-    return (psycopg.OperationalError, psycopg.InterfaceError)
-
-
-# OperationalError: the server is down, refuses, restarts or the connection broke (also a lock
-# or statement timeout: transient too). InterfaceError: a connection already closed.
-DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
-    *_driver_errors(),
-)
-
-
-def database_unavailable(exc: BaseException | None) -> bool:
-    """Is `exc` (or what caused it) the database being unreachable, not a fault of the request?"""
-    seen = 0
-    while exc is not None and seen < 10:  # a cause chain is short; never loop on a cycle
-        if isinstance(exc, DATABASE_UNAVAILABLE):
-            return True
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
-    return False
-
-
 class DatabaseUnavailable(exceptions.APIException):
     """A write, or a read that needs the database, while the database cannot be reached."""
 
@@ -67,3 +37,17 @@ class DatabaseUnavailable(exceptions.APIException):
     default_detail = "The database is unreachable; try again after Retry-After seconds."
     default_code = "database_unavailable"
     retry_after = DATABASE_RETRY_AFTER_SECONDS
+
+
+class ApiError(exceptions.APIException):
+    """A refusal an app's API maps from its own errors (a flag service's `StaleVersion`, say):
+    answered in the error shape with exactly this status, code, message and fields."""
+
+    def __init__(
+        self, *, status_code: int, code: str, message: str, fields: dict[str, list[str]] | None
+    ) -> None:
+        super().__init__(message, code)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.fields = fields

@@ -17,9 +17,10 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
 from rest_framework.settings import api_settings
 
-from flags.api.auth import client_address
-from flags.api.errors import API_PREFIXES, json_not_found
-from flags.api.ratelimit import CounterUnavailable, limiter, parse_rate
+from llmhub.api.authentication import client_address
+from llmhub.api.errors import is_api_path
+from llmhub.api.handlers import json_not_found
+from llmhub.api.ratelimit import CounterUnavailable, limiter, parse_rate
 
 
 def _login_paths() -> frozenset[str]:
@@ -88,4 +89,4 @@ class DebugJsonNotFoundMiddleware:
 
 def _html_for_api(request: HttpRequest, response: HttpResponse) -> bool:
     html = str(response.get("Content-Type", "")).startswith("text/html")
-    return html and request.path.startswith(API_PREFIXES)
+    return html and is_api_path(request.path)

@@ -73,9 +73,9 @@ def add_error_responses(
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
-    """Documents `flags.api.auth.ApiTokenAuthentication` as Bearer and X-API-Key."""
+    """Documents `llmhub.api.authentication.ApiTokenAuthentication` as Bearer and X-API-Key."""
 
-    target_class = "flags.api.auth.ApiTokenAuthentication"
+    target_class = "llmhub.api.authentication.ApiTokenAuthentication"
     name = ["BearerAuth", "ApiKeyAuth"]
 
     def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[str]]]:

@@ -9,9 +9,9 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from flags.actors import Actor
-from flags.api.token_services import token_cache, token_create, token_revoke
-from flags.tokens import ApiToken
+from llmhub.actors import Actor
+from llmhub.api.tokens.models import ApiToken
+from llmhub.api.tokens.services import token_cache, token_create, token_revoke
 
 
 class ApiTokenCreateForm(forms.ModelForm):

@@ -16,10 +16,10 @@ from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from flags.api.exceptions import ThrottleUnavailable
-from flags.api.ratelimit import CounterUnavailable, limiter, parse_rate
-from flags.api.token_services import TokenIdentity, token_cache
-from flags.tokens import token_hash
+from llmhub.api.exceptions import ThrottleUnavailable
+from llmhub.api.ratelimit import CounterUnavailable, limiter, parse_rate
+from llmhub.api.tokens.models import token_hash
+from llmhub.api.tokens.services import TokenIdentity, token_cache
 
 MAX_TOKEN_LENGTH = 200
 

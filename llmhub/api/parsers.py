@@ -18,7 +18,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
 
-from flags.api.exceptions import RequestTooLarge
+from llmhub.api.exceptions import RequestTooLarge
 
 
 def _reject_constant(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""Who made a change: recorded on every `FlagChange`."""
+"""Who made a change: recorded on every `FlagChange` and on every token created or revoked."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 @dataclass(frozen=True)
 class Actor:
     label: str
-    kind: str  # one of FlagChange.ActorKind
+    kind: str  # one of flags' FlagChange.ActorKind: user, token, command, system
     user: Any = None  # the Django user, when there is one
 
     @classmethod
