@@ -16,6 +16,7 @@ from flags import services
 from flags.models import Flag, FlagChange
 from flags.tests.support.services import database_url
 from llmhub.actors import Actor
+from llmhub.api.tokens.services import token_create
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN = ROOT / "docs" / "ROLLBACK_PLAN.md"
@@ -54,8 +55,6 @@ def env(live_server, django_user_model) -> dict[str, str]:
         whitelist_users=["tester"],
     )
     user = django_user_model.objects.create_superuser("oncall", "oncall@example.com", "pw")
-    from llmhub.api.tokens.services import token_create
-
     _, secret = token_create(
         username=user.get_username(), scope="write", label="incident", actor=Actor.system("test")
     )

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.state import StateApps
+from django.test import Client
 
 from llmhub.api.tokens.models import ApiToken, token_hash
 from llmhub.api.tokens.services import token_cache
@@ -117,3 +118,11 @@ def test_token_move__migrated_back__gives_the_model_and_its_content_type_back(
     content_types = apps.get_model("contenttypes", "ContentType").objects
     assert content_types.filter(app_label="flags", model="apitoken").count() == 1
     assert not content_types.filter(app_label="tokens").exists()
+
+
+def test_old_token_admin_links__lead_to_the_tokens_app(admin_client: Client) -> None:
+    response = admin_client.get("/admin/flags/apitoken/?scope__exact=write")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/tokens/apitoken/?scope__exact=write"
+    assert admin_client.get(response["Location"]).status_code == 200
+    assert Client().get("/admin/flags/apitoken/")["Location"].startswith("/admin/login/")

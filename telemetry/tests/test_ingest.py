@@ -67,6 +67,30 @@ def test_ingest__one_invalid_event__rejects_the_batch_and_stores_nothing(client:
     assert Event.objects.count() == 0
 
 
+def test_ingest__bad_items_and_members__named_by_the_api_field_paths(client: Client) -> None:
+    # given a batch whose second item is no object and whose third lacks a member
+    events: list[Any] = [browser_event(), "not-an-event", browser_event(), browser_event()]
+    del events[2]["occurred_at"]
+    events[3]["status"] = 42
+
+    # when it is posted
+    response = _post(client, {"events": events})
+
+    # then each problem is named as everywhere in the API: `[index]` for an item, `.member`
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert set(fields) == {"events[1]", "events[2].occurred_at", "events[3].status"}
+    assert fields["events[2].occurred_at"] == ["This field is required."]
+    assert fields["events[1]"] == ["Invalid data. Expected a dictionary, but got str."]
+    assert Event.objects.count() == 0
+
+
+def test_ingest__events_not_a_list__named_at_the_top(client: Client) -> None:
+    response = _post(client, {"events": {"0": browser_event()}})
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"events"}
+
+
 @pytest.mark.parametrize(
     "body",
     [

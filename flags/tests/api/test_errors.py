@@ -5,8 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.test import Client, override_settings
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory, force_authenticate
 
+from flags.api.common import FlagAPIView, validated
 from flags.models import Flag, FlagChange
 from flags.tests.api.conftest import Api, error_of, make_flag
 from llmhub.api.handlers import json_server_error
@@ -133,3 +139,74 @@ def test_validation_error__names_every_bad_field(admin_api: Api) -> None:
     assert {"extra"} <= set(fields)  # unknown fields are refused before values are checked
     response = admin_api.post(BASE, {"name": "hub", "enabled": "yes", "owner": 5})
     assert {"enabled", "owner"} <= set(error_of(response)["fields"])
+
+
+class _Constraint(serializers.Serializer):
+    attribute = serializers.CharField()
+    values = serializers.ListField(child=serializers.CharField(max_length=3))
+
+
+class _Rule(serializers.Serializer):
+    name = serializers.CharField()
+    constraints = serializers.ListField(child=_Constraint())
+
+
+class _RulesInput(serializers.Serializer):
+    """Shaped like the targeting issue's rules: lists of objects holding lists."""
+
+    rules = serializers.ListField(child=_Rule())
+
+
+class _RulesView(FlagAPIView):
+    permission_classes: list = []
+    required_permissions = {"POST": None}
+
+    def post(self, request: Request) -> Response:
+        validated(request, _RulesInput)
+        return Response(status=204)
+
+
+def test_validation_error__nested_lists_and_objects__fields_named_by_bracket_paths() -> None:
+    # given a flags API view whose input nests objects in lists in objects in lists
+    body = {
+        "rules": [
+            {"name": "beta", "constraints": [{"attribute": "tier", "values": ["pro"]}]},
+            {
+                "name": "eu",
+                "constraints": [
+                    {"attribute": "c"},
+                    {"attribute": "c", "values": ["ok", "dk", "long"]},
+                ],
+            },
+            {"constraints": []},
+            "not-a-rule",
+        ]
+    }
+    request = APIRequestFactory().post("/api/v1/features/", body, format="json")
+    force_authenticate(request, user=AnonymousUser())
+
+    # when it is refused
+    response = _RulesView.as_view()(request)
+
+    # then each problem is named by its path from the body's top: `.member` and `[index]`
+    assert response.status_code == 400
+    fields = response.data["error"]["fields"]
+    assert set(fields) == {
+        "rules[1].constraints[0].values",
+        "rules[1].constraints[1].values[2]",
+        "rules[2].name",
+        "rules[3]",
+    }
+    assert fields["rules[1].constraints[1].values[2]"] == [
+        "Ensure this field has no more than 3 characters."
+    ]
+    assert "rules[2].name: This field is required." in response.data["error"]["message"]
+
+
+def test_validation_error__flat_fields__named_as_before(admin_api: Api) -> None:
+    make_flag("hub")
+    response = admin_api.patch(f"{BASE}hub", {"rollout_percentage": "50", "extra": 1})
+    assert response.status_code == 400
+    assert set(error_of(response)["fields"]) == {"extra"}
+    response = admin_api.patch(f"{BASE}hub", {"rollout_percentage": "50"})
+    assert set(error_of(response)["fields"]) == {"rollout_percentage"}

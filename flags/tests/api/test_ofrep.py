@@ -99,6 +99,9 @@ def test_single__unknown_flag__404_flag_not_found(admin_api: Api) -> None:
         ({"context": {}}, "TARGETING_KEY_MISSING"),
         ({"context": {"targetingKey": ""}}, "TARGETING_KEY_MISSING"),
         ({"context": {"targetingKey": 5}}, "INVALID_CONTEXT"),
+        # The one user-id rule (flags.validation.is_user_id), as for ?user_id= and the lists:
+        ({"context": {"targetingKey": "   "}}, "INVALID_CONTEXT"),
+        ({"context": {"targetingKey": "b" * 201}}, "INVALID_CONTEXT"),
         ({"context": "bob"}, "INVALID_CONTEXT"),
         ({}, "INVALID_CONTEXT"),
         (b'{"context": ', "PARSE_ERROR"),
