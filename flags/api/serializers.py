@@ -14,14 +14,22 @@ from typing import Any
 from rest_framework import serializers
 
 from flags.errors import FlagValidationError
-from flags.validation import CONFIG_FIELDS, clean_changes, validate_name
+from flags.validation import (
+    CONFIG_FIELDS,
+    MAX_LIST_ITEMS,
+    MAX_USER_ID_LENGTH,
+    clean_changes,
+    validate_name,
+)
 
 TAG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,49}$"
 
 
 def _user_ids() -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.CharField(min_length=1, max_length=200), max_length=10_000, required=False
+        child=serializers.CharField(min_length=1, max_length=MAX_USER_ID_LENGTH),
+        max_length=MAX_LIST_ITEMS,
+        required=False,
     )
 
 
