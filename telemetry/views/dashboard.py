@@ -20,10 +20,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from telemetry import metrics
+from telemetry.cohorts import COHORTS
 from telemetry.enqueue import enqueue_on_commit
 from telemetry.period import PeriodError, period_from_query
 from telemetry.permissions import MayViewDashboard, may_aggregate, may_view_dashboard
-from telemetry.selectors import COHORTS, dashboard_data
+from telemetry.selectors import dashboard_data
 from telemetry.tasks import aggregate_closed_buckets
 from telemetry.views.ingest import error_response
 
