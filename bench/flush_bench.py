@@ -58,7 +58,7 @@ def _setup() -> None:
 
 
 def _rows(count: int, make_id: Callable[[], uuid.UUID]) -> list[dict[str, Any]]:
-    from telemetry.recording import build_row
+    from telemetry.rows import build_row
 
     fields: dict[str, Any] = {"page": "/api/v1/features/<str:name>"}
     fields |= {"path": "/api/v1/features/bench-07"}

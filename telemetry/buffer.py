@@ -22,10 +22,16 @@ from typing import Any
 from django.conf import settings
 from django.db import DataError, IntegrityError, close_old_connections, connections
 
-from telemetry import metrics
+from telemetry import metrics, services
 from telemetry.context import current
+from telemetry.flag_counts import flag_counts_flush
 
 logger = logging.getLogger("telemetry.buffer")
+
+# Written in bulk in the background: automatic and frequent, nobody waits for them.
+DEFERRED_TYPES = frozenset({"api_call", "flag_evaluation"})
+# Worth a database round trip of their own when no request buffers them.
+DURABLE_TYPES = frozenset({"security", "flag_change", "error"})
 
 # Errors that say a row's values are wrong, not that the database is away: a retry cannot help.
 # (A stored event id is not one: events_store skips duplicates.)
@@ -54,9 +60,7 @@ def row_bytes(row: dict[str, Any]) -> int:
 
 
 def _store(rows: list[dict[str, Any]]) -> None:
-    from telemetry.services import events_store  # the models load after the app registry
-
-    events_store(rows=rows)
+    services.events_store(rows=rows)
 
 
 class ProcessBuffer:
@@ -187,14 +191,12 @@ class ProcessBuffer:
     def _report_drops(self) -> None:
         """Store how many rows were dropped since the last report; kept for the next flush
         when the database refuses."""
-        from telemetry.services import dropped_events_store  # models load after the registry
-
         with self._lock:
             dropped, self._dropped = self._dropped, Counter()
         if not dropped:
             return
         try:
-            dropped_events_store(counts=dict(dropped))
+            services.dropped_events_store(counts=dict(dropped))
         except Exception:
             logger.exception("telemetry drop counts not stored; kept for the next flush")
             with self._lock:
@@ -252,8 +254,6 @@ class ProcessBuffer:
         return written
 
     def flush_all(self) -> None:
-        from telemetry.flag_counts import flag_counts_flush
-
         self.flush()
         flag_counts_flush()
 
@@ -279,8 +279,6 @@ class ProcessBuffer:
                     >= settings.TELEMETRY_FLAG_FLUSH_SECONDS
                 ):
                     self._last_flag_flush = time.monotonic()
-                    from telemetry.flag_counts import flag_counts_flush
-
                     flag_counts_flush()
             except Exception:
                 logger.exception("telemetry flusher iteration failed")
@@ -294,8 +292,6 @@ os.register_at_fork(after_in_child=process_buffer._reset)
 
 
 def add(row: dict[str, Any]) -> None:
-    from telemetry.recording import DEFERRED_TYPES, DURABLE_TYPES
-
     kind = row["event_type"]
     ctx = current.get()
     if kind in DEFERRED_TYPES:

@@ -17,7 +17,7 @@ class RequestContext:
     request_id: str
     user_id: str = ""
     session_id: str = ""
-    # Which UI the user was served ("new_hub" or "old_pages"); the hub sets it.
+    # Which UI the user was served (telemetry.cohorts); the hub sets it.
     cohort: str = ""
     # Events to commit before the response goes out (see telemetry.buffer).
     pending: list[dict[str, Any]] = field(default_factory=list)

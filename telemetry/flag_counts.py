@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from flags import analytics
 from flags.types import ON_REASONS
+from telemetry import metrics
 from telemetry.models import FlagEvaluationCount
 
 logger = logging.getLogger("telemetry.flag_counts")
@@ -37,8 +38,6 @@ def _upsert_sql() -> str:
 
 def flag_counts_flush() -> int:
     """Store the evaluations counted since the last flush. Returns how many were stored."""
-    from telemetry import metrics
-
     with _lock:
         for (flag, reason), n in analytics.drain().items():
             _pending[flag, str(reason)] = _pending.get((flag, str(reason)), 0) + n

@@ -4,13 +4,17 @@
 objects into strings) with one more guarantee: a record it cannot format at all (a circular
 structure, a tuple as a key) still yields one JSON line instead of an exception.
 `safe_fields` renames keys that would collide with LogRecord attributes (`message`, `args`,
-`name`, ...), which `logging` would otherwise refuse with a KeyError.
+`name`, ...), which `logging` would otherwise refuse with a KeyError. `log_row` writes an
+event's line (every recorded or ingested event has one).
+
+Loaded by the LOGGING setting before the app registry: nothing here may import a model.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +34,10 @@ _RESERVED = frozenset(vars(logging.makeLogRecord({}))) | {
 }
 RESERVED_PREFIX = "field_"
 
+# The logger of event lines: one per recorded or ingested event.
+events_logger = logging.getLogger("telemetry.events")
+_SET_BY_LOGGER = frozenset({"event_type", "request_id"})
+
 
 def safe_fields(fields: dict[Any, Any]) -> dict[str, Any]:
     """Fields made safe for `extra=`: string keys, reserved names prefixed with `field_`."""
@@ -40,6 +48,38 @@ def safe_fields(fields: dict[Any, Any]) -> dict[str, Any]:
             name = RESERVED_PREFIX + name
         safe[name] = value
     return safe
+
+
+def _plain(value: Any) -> Any:
+    """Ids and times as text before the formatter sees them: its fallback path is slow."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def log_row(row: dict[str, Any], *, level: int = logging.INFO, exc_info: Any = None) -> None:
+    """Write the event's JSON log line. Never raises.
+
+    Free-form input sits inside `properties`; top-level keys still pass through
+    `safe_fields`, so a key named like a LogRecord attribute is renamed, never fatal.
+    """
+    if not events_logger.isEnabledFor(level):
+        return
+    try:
+        extra = safe_fields(
+            {
+                key: _plain(value)
+                for key, value in row.items()
+                if value is not None and value != "" and value != {} and key not in _SET_BY_LOGGER
+            }
+        )
+        extra["event_type"] = row["event_type"]
+        extra["request_id"] = row.get("request_id", "")
+        events_logger.log(level, row["event_type"], extra=extra, exc_info=exc_info)
+    except Exception:
+        events_logger.exception("telemetry log line failed")
 
 
 class RequestIdFilter(logging.Filter):

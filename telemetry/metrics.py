@@ -78,6 +78,8 @@ class AggregationLagCollector(Collector):
     """
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        # Here, not at the top: this module is imported without Django (worker processes that
+        # only count, telemetry/tests/test_metrics_multiprocess.py); the collector runs inside it.
         from telemetry.models import AggregationState
 
         gauge = GaugeMetricFamily(

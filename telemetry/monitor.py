@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
+from telemetry import metrics
 from telemetry.recording import record_event, user_id_of
 
 
@@ -194,8 +195,6 @@ class LLMHubMonitor:
 
 def record_metric(name: str, value: float, **labels: Any) -> None:
     """A named measurement: a `performance` event (action=name) and a Prometheus observation."""
-    from telemetry import metrics
-
     with contextlib.suppress(TypeError, ValueError):
         metrics.RECORDED.labels(str(name)[:100]).observe(float(value))
     record_event(

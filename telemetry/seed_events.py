@@ -17,8 +17,9 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from telemetry.cohorts import NEW_HUB, OLD_PAGES
+
 NAMESPACE = uuid.UUID("6f1c9a52-3e0b-4f57-9d8e-2b7a41c0e5d1")
-NEW_HUB, OLD_PAGES = "new_hub", "old_pages"
 HUB_TABS = ("keys", "models", "rules", "usage")
 OLD_PAGES_NAMES = ("old_providers", "old_models", "old_routing", "old_usage")
 API_ROUTES = (  # (route pattern as the middleware records it, method, concrete path)

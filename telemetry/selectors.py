@@ -30,6 +30,7 @@ from telemetry.aggregation.sql import (
     SUMMARY_COLUMNS,
     Dialect,
 )
+from telemetry.cohorts import COHORTS
 from telemetry.models import (
     AggregationState,
     CohortDaySummary,
@@ -39,8 +40,6 @@ from telemetry.models import (
     FlagEvaluationCount,
 )
 from telemetry.period import Period
-
-COHORTS = ("new_hub", "old_pages")
 
 
 def percentile(values: list[float], p: float) -> float | None:

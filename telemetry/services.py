@@ -1,4 +1,5 @@
-"""Writes of raw events: every stored event goes through here."""
+"""Writes of raw events: every stored event goes through here (storage layer: below the
+buffer and the recording that feed it, above the rows it stores)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from telemetry.log import log_row
 from telemetry.models import DroppedEventCount, Event
+from telemetry.rows import browser_row
 
 # One INSERT statement per this many rows: large enough to amortise the round trip, small
 # enough to stay under SQLite's bound-parameter limit (19 columns per row).
@@ -146,40 +149,15 @@ def events_ingest(
     Each event is also one JSON log line. A time in the future (a client clock running fast)
     is clamped to now, which aggregation relies on (occurred_at <= received_at).
     """
-    from telemetry.recording import log_row
-
     now = timezone.now()
     identity = {"user_id": user_id, "session_id": session_id, "request_id": request_id}
     unique: dict[Any, dict[str, Any]] = {}
     for event in events:
-        row = _browser_row(event, now=now, identity=identity)
+        row = browser_row(event, now=now, identity=identity)
         unique.setdefault(row["event_id"], row)
         log_row(row)
     stored = events_store(rows=list(unique.values()))
     return IngestResult(stored=stored, duplicates=len(events) - stored)
-
-
-def _browser_row(
-    event: dict[str, Any], *, now: datetime, identity: dict[str, str]
-) -> dict[str, Any]:
-    return {
-        "event_id": event["event_id"],
-        "event_type": event["type"],
-        "occurred_at": min(event["occurred_at"], now),
-        "received_at": now,
-        **identity,
-        "page": event.get("page", ""),
-        "tab": event.get("tab", ""),
-        "feature": event.get("feature", ""),
-        "action": event.get("action", ""),
-        "flag": event.get("flag", ""),
-        "cohort": event.get("cohort", ""),
-        "duration_ms": event.get("duration_ms"),
-        "status": event.get("status"),
-        "path": event.get("path", ""),
-        "method": "",
-        "properties": event.get("properties") or {},
-    }
 
 
 def events_prune(*, older_than_days: int | None = None) -> int:

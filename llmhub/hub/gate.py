@@ -13,8 +13,6 @@ from django.http import HttpRequest
 import flags
 
 HUB_FLAG = "unified_llm_hub"
-NEW_HUB = "new_hub"
-OLD_PAGES = "old_pages"
 
 
 class Tab(NamedTuple):

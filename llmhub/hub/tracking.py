@@ -16,7 +16,7 @@ from telemetry import LLMHubMonitor, set_cohort
 
 
 def served(cohort: str) -> None:
-    """Tag this request's events with the UI it serves ("new_hub" or "old_pages")."""
+    """Tag this request's events with the UI it serves (a cohort of telemetry.cohorts)."""
     set_cohort(cohort)
 
 

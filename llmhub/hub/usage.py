@@ -1,25 +1,30 @@
-"""Reads of telemetry for the Usage tab: hub adoption, page load times and the access checks.
+"""The Usage tab: hub adoption, page load times and the access checks.
 
-Raw events (kept TELEMETRY_RETENTION_DAYS) answer distinct users exactly; the period shown is
-short (days), so these grouped queries stay small.
+Read through telemetry's selectors (telemetry.event_selectors), never from its tables: the
+figures are telemetry's, the shape of the tab is the hub's.
 """
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from llmhub.hub.gate import NEW_HUB, OLD_PAGES
-from telemetry.models import Event, EventType
+from telemetry.cohorts import COHORTS, NEW_HUB, OLD_PAGES
+from telemetry.event_selectors import StoredEvent as Event
+from telemetry.event_selectors import (
+    cohort_page_views,
+    daily_cohort_page_views,
+    feature_action_counts,
+    feature_action_counts_by_property,
+    median_performance_ms,
+    page_view_users,
+    recent_feature_events,
+)
 
 ACCESS_CHECK_FEATURE = "hub_access_check"
 HUB_FEATURE = "llm_hub"
-COHORTS = (NEW_HUB, OLD_PAGES)
 LOAD_TIME_SAMPLE = 2000
 
 
@@ -29,6 +34,10 @@ class CohortUsage:
     views: int
     users: int
     median_load_ms: float | None
+
+    @property
+    def is_new_hub(self) -> bool:
+        return self.cohort == NEW_HUB
 
 
 @dataclass(frozen=True)
@@ -62,91 +71,42 @@ def _since(days: int, now: datetime | None) -> datetime:
     return (now or timezone.now()) - timedelta(days=days)
 
 
-def _median_load_ms(cohort: str, since: datetime) -> float | None:
-    recent = (
-        Event.objects.filter(
-            event_type=EventType.PERFORMANCE,
-            cohort=cohort,
-            occurred_at__gte=since,
-            duration_ms__isnull=False,
-        )
-        .order_by("-occurred_at")
-        .values_list("duration_ms", flat=True)[:LOAD_TIME_SAMPLE]
-    )
-    durations = [duration for duration in recent if duration is not None]
-    return round(statistics.median(durations), 1) if durations else None
-
-
-def _page_views(since: datetime) -> QuerySet[Event]:
-    return Event.objects.filter(
-        event_type=EventType.PAGE_VIEW, cohort__in=COHORTS, occurred_at__gte=since
-    )
-
-
 def cohort_usage(*, since: datetime) -> list[CohortUsage]:
-    grouped = (
-        _page_views(since)
-        .values("cohort")
-        .annotate(views=Count("id"), users=Count("user_id", distinct=True))
-    )
-    rows: dict[str, tuple[int, int]] = {
-        row["cohort"]: (row["views"], row["users"]) for row in grouped
-    }
+    views = cohort_page_views(since=since)
     return [
         CohortUsage(
             cohort=cohort,
-            views=rows.get(cohort, (0, 0))[0],
-            users=rows.get(cohort, (0, 0))[1],
-            median_load_ms=_median_load_ms(cohort, since),
+            views=views[cohort].views,
+            users=views[cohort].users,
+            median_load_ms=median_performance_ms(
+                cohort=cohort, since=since, sample=LOAD_TIME_SAMPLE
+            ),
         )
         for cohort in COHORTS
     ]
 
 
 def daily_views(*, since: datetime) -> list[DailyViews]:
-    counts: dict[date, dict[str, int]] = {}
-    grouped = (
-        _page_views(since)
-        .annotate(day=TruncDate("occurred_at"))
-        .values("day", "cohort")
-        .annotate(views=Count("id"))
-        .order_by("day")
-    )
-    for row in grouped:
-        counts.setdefault(row["day"], {})[row["cohort"]] = row["views"]
     return [
         DailyViews(day, views.get(NEW_HUB, 0), views.get(OLD_PAGES, 0))
-        for day, views in sorted(counts.items())
+        for day, views in daily_cohort_page_views(since=since).items()
     ]
 
 
-def _access_checks(since: datetime) -> QuerySet[Event]:
-    return Event.objects.filter(feature=ACCESS_CHECK_FEATURE, occurred_at__gte=since)
-
-
 def checks_by_tier(*, since: datetime) -> list[TierChecks]:
-    counts: dict[str, dict[str, int]] = {}
-    grouped = _access_checks(since).values("properties__tier", "action").annotate(n=Count("id"))
-    for row in grouped:
-        tier = str(row["properties__tier"] or "?")
-        counts.setdefault(tier, {})[row["action"]] = row["n"]
+    counts = feature_action_counts_by_property(
+        feature=ACCESS_CHECK_FEATURE, key="tier", since=since
+    )
     return [
-        TierChecks(tier, by.get("allowed", 0), by.get("denied", 0))
-        for tier, by in sorted(counts.items())
+        TierChecks(tier, by.get("allowed", 0), by.get("denied", 0)) for tier, by in counts.items()
     ]
 
 
 def usage_summary(*, days: int = 7, now: datetime | None = None) -> UsageSummary:
     since = _since(days, now)
     cohorts = cohort_usage(since=since)
-    # A user served both UIs counts once.
-    users = _page_views(since).values("user_id").distinct().count()
-    decisions = dict(
-        _access_checks(since)
-        .values_list("action")
-        .annotate(n=Count("id"))
-        .values_list("action", "n")
-    )
+    users = page_view_users(since=since)
+    decisions = feature_action_counts(feature=ACCESS_CHECK_FEATURE, since=since)
     return UsageSummary(
         days=days,
         cohorts=cohorts,
@@ -155,10 +115,8 @@ def usage_summary(*, days: int = 7, now: datetime | None = None) -> UsageSummary
         checks_allowed=decisions.get("allowed", 0),
         checks_denied=decisions.get("denied", 0),
         checks_by_tier=checks_by_tier(since=since),
-        recent_checks=list(_access_checks(since).order_by("-occurred_at")[:15]),
-        recent_actions=list(
-            Event.objects.filter(
-                event_type=EventType.USER_ACTION, feature=HUB_FEATURE, occurred_at__gte=since
-            ).order_by("-occurred_at")[:15]
+        recent_checks=recent_feature_events(feature=ACCESS_CHECK_FEATURE, since=since),
+        recent_actions=recent_feature_events(
+            feature=HUB_FEATURE, since=since, user_actions_only=True
         ),
     )

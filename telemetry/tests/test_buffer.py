@@ -13,7 +13,7 @@ import pytest
 import flags
 from telemetry.buffer import ProcessBuffer
 from telemetry.models import Event, FlagEvaluationCount
-from telemetry.recording import build_row, jsonable
+from telemetry.rows import build_row, jsonable
 from telemetry.services import events_store
 from telemetry.tests.factories import event_row
 from telemetry.tests.worker import wait_for

@@ -6,7 +6,7 @@ import time
 import uuid
 
 from telemetry.ids import uuid7
-from telemetry.recording import build_row
+from telemetry.rows import build_row
 
 
 def test_uuid7__version_variant_and_time() -> None:

@@ -82,7 +82,7 @@ def test_log_error__exception__logs_its_traceback(lines: io.StringIO) -> None:
 
 
 def test_log_row__reserved_top_level_keys__are_renamed(lines: io.StringIO) -> None:
-    from telemetry.recording import log_row
+    from telemetry.log import log_row
 
     log_row({"event_type": "page_view", "message": "x", "args": 1, "name": "n", "page": "hub"})
     (record,) = _records(lines)

@@ -20,10 +20,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from telemetry import metrics
+from telemetry.cohorts import COHORTS
 from telemetry.enqueue import enqueue_on_commit
 from telemetry.period import PeriodError, period_from_query
 from telemetry.permissions import MayViewDashboard, may_aggregate, may_view_dashboard
-from telemetry.selectors import COHORTS, dashboard_data
+from telemetry.selectors import dashboard_data
+from telemetry.tasks import aggregate_closed_buckets
 from telemetry.views.ingest import error_response
 
 TITLE = "Telemetry: is the new hub healthy?"
@@ -95,8 +97,6 @@ def aggregate_now(request: HttpRequest) -> HttpResponse:
     this only stores the summaries."""
     if not may_aggregate(request.user):
         raise PermissionDenied
-    from telemetry.tasks import aggregate_closed_buckets
-
     enqueue_on_commit(aggregate_closed_buckets)
     if settings.CELERY_TASK_ALWAYS_EAGER:
         messages.info(request, "Every closed bucket is aggregated.")

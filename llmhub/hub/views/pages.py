@@ -17,17 +17,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from llmhub.hub import permissions, tracking
-from llmhub.hub.gate import (
-    NEW_HUB,
-    OLD_PAGES,
-    OLD_PAGES_TITLES,
-    TAB_SLUGS,
-    TABS,
-    hub_enabled_for,
-    old_page_for,
-)
+from llmhub.hub.gate import OLD_PAGES_TITLES, TAB_SLUGS, TABS, hub_enabled_for, old_page_for
 from llmhub.hub.permissions import ACTION_PERMISSIONS, may_act, may_enter, may_view
 from llmhub.hub.views import actions, panels
+from telemetry.cohorts import NEW_HUB, OLD_PAGES
 
 HUB_PAGE = "hub"
 # Old page -> the hub tab whose data (and POST actions) it shares.
