@@ -20,6 +20,10 @@ from flags.types import EvaluationContext, EvaluationResult, FlagSnapshot, Reaso
 # Set only by flags.testutils.override_flag: name -> forced answer.
 overrides: dict[str, bool] = {}
 
+# Bound once: each is called on every evaluation.
+_now = time.time
+_tuple_new = tuple.__new__
+
 # The names `evaluate` takes itself: no attribute can be spelled so (OFREP drops them).
 ARGUMENT_NAMES = frozenset({"name", "user_id", "request", "snapshots"})
 
@@ -60,8 +64,10 @@ def evaluate(
         snapshots = store.snapshots()
     # A user id given as text (the common case) is the subject as it is.
     subject = user_id if type(user_id) is str else _subject(user_id, request)
-    context = EvaluationContext(subject, time.time(), attributes)
-    result = engine(snapshots.get(name), context, name=name)
+    # EvaluationContext(subject, now, attributes) without the named tuple's Python-level
+    # __new__: a third of the warm path's added cost when the context was introduced.
+    context: EvaluationContext = _tuple_new(EvaluationContext, (subject, _now(), attributes))
+    result = engine(snapshots.get(name), context, name)
     analytics.counts[name, result.reason] += 1  # inline: this is the hot path
     return result
 

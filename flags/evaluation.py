@@ -24,7 +24,7 @@ def bucket(group: str, subject: str) -> int:
 
 
 def evaluate(
-    flag: FlagSnapshot | None, context: EvaluationContext, *, name: str = ""
+    flag: FlagSnapshot | None, context: EvaluationContext, name: str = ""
 ) -> EvaluationResult:
     """The engine's one entry point: `flag` (None when no flag called `name` exists) evaluated
     for `context`, in DESIGN.md's order. Returns one of the snapshot's prebuilt results.
