@@ -13,15 +13,15 @@ from typing import Any
 from django.http import HttpResponse
 
 from flags.models import Flag, FlagChange
-from flags.selectors import flag_config
 from flags.types import EvaluationResult
 
 
-def flag_representation(flag: Flag) -> dict[str, Any]:
+def flag_representation(flag: Flag, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The flag with its configuration (`flags.selectors.flag_config`, read by the view)."""
     return {
         "name": flag.name,
         "version": flag.version,
-        **flag_config(flag),
+        **config,
         "created_at": flag.created_at,
         "updated_at": flag.updated_at,
     }

@@ -41,7 +41,8 @@ from flags.api.serializers import (
     FlagPageOutput,
 )
 from flags.errors import FlagNotFound
-from flags.selectors import flag_document_at, flag_history, flag_list
+from flags.models import Flag
+from flags.selectors import flag_config, flag_document_at, flag_history, flag_list
 from flags.store import store
 from flags.types import FlagSnapshot, Reason
 from flags.validation import MAX_USER_ID_LENGTH
@@ -144,10 +145,14 @@ class FlagListMixin:
         tags = _tags(request.query_params.get("tags"))
         try:
             rows = QuerysetRows(flag_list(tags=tags))
-            return Response(cursor_page(request, rows, flag_representation))
+            return Response(cursor_page(request, rows, _flag_row))
         except DATABASE_UNAVAILABLE:
             # The last configuration this process loaded, as the database would list it.
             return Response(cursor_page(request, _rows_from_store(tags), dict))
+
+
+def _flag_row(flag: Flag) -> dict[str, Any]:
+    return flag_representation(flag, flag_config(flag))  # tags prefetched by flag_list
 
 
 def _rows_from_store(tags: list[str]) -> SortedRows:
