@@ -64,8 +64,8 @@ def evaluate(
         snapshots = store.snapshots()
     # A user id given as text (the common case) is the subject as it is.
     subject = user_id if type(user_id) is str else _subject(user_id, request)
-    # EvaluationContext(subject, now, attributes) without the named tuple's Python-level
-    # __new__: a third of the warm path's added cost when the context was introduced.
+    # EvaluationContext(subject, now, attributes), without the named tuple's Python-level
+    # __new__: 0.35 against 0.5 µs a call, measured side by side (the warm path is ~1.5 µs).
     context: EvaluationContext = _tuple_new(EvaluationContext, (subject, _now(), attributes))
     result = engine(snapshots.get(name), context, name)
     analytics.counts[name, result.reason] += 1  # inline: this is the hot path

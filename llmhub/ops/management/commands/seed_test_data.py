@@ -6,8 +6,8 @@ overwrites existing rows, so running it twice changes nothing and an admin's edi
 `--users N --events N` scale it up; `--only catalog,tiers` runs some seeders only. Development
 passwords are printed only when DEBUG is on.
 
-Each app offers its seeder; this command composes them, in the order below, followed by any
-another area added with `llmhub.seeding.register_seeder`.
+Each app offers its seeder; this command composes them, in the order below, followed by those
+another area registered with `llmhub.seeding.register_seeder`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from telemetry.seed import seed_telemetry
 
 _count = whole_number(maximum=10_000_000)
 
-# In this order: users before flags (the tester is whitelisted), flags before telemetry.
+# Run in this order (docs/TEST_DATA.md's table).
 DEFAULT_SEEDERS: dict[str, Seeder] = {
     "catalog": seed_catalog_run,
     "tiers": seed_tiers_run,
