@@ -18,7 +18,9 @@ Targets (issue 3): evaluate >= 75 % of bare, p99 < 15 ms at 32 connections, 0 qu
 
 With `--app` given twice or more, one gunicorn per WSGI application runs at once and wrk
 alternates between them round by round (each endpoint on each application in turn), so two
-versions are compared under the same load of a shared machine.
+versions are compared under the same load of a shared machine. `--old-tree PATH` adds the same
+application served from another checkout (the code before a change, on the same database), as
+`old:<app>`.
 """
 
 from __future__ import annotations
@@ -100,7 +102,9 @@ def _free_port() -> int:
 WORKER_CLASSES = {"web": "llmhub.web_worker.SyncWorker", "sync": "sync", "gthread": "gthread"}
 
 
-def _start_gunicorn(port: int, worker_class: str, app: str) -> subprocess.Popen[bytes]:
+def _start_gunicorn(
+    port: int, worker_class: str, app: str, tree: Path = ROOT
+) -> subprocess.Popen[bytes]:
     # The interpreter running the bench runs the server: its build is part of the figures.
     args = [sys.executable, "-m", "gunicorn", app, "--workers", "2"]
     args += ["--bind", f"127.0.0.1:{port}"]
@@ -108,7 +112,7 @@ def _start_gunicorn(port: int, worker_class: str, app: str) -> subprocess.Popen[
     if worker_class == "gthread":
         args += ["--threads", "4", "--keep-alive", "5"]
     process = subprocess.Popen(
-        args, cwd=ROOT, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        args, cwd=tree, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -246,8 +250,13 @@ def main() -> None:
     parser.add_argument(
         "--app", action="append", help="WSGI application (repeat to compare side by side)"
     )
+    parser.add_argument("--old-tree", type=Path, help="also serve --app from this checkout")
     args = parser.parse_args()
     args.app = args.app or ["llmhub.wsgi:application"]
+    trees = {app: ROOT for app in args.app}
+    if args.old_tree:
+        trees.update({f"old:{app}": args.old_tree.resolve() for app in args.app})
+        args.app = list(trees)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
     _create_database()
@@ -257,7 +266,8 @@ def main() -> None:
     try:
         for app in args.app:
             port = _free_port()
-            servers[app] = (port, _start_gunicorn(port, args.worker_class, app))
+            served = app.removeprefix("old:")
+            servers[app] = (port, _start_gunicorn(port, args.worker_class, served, trees[app]))
         with tempfile.TemporaryDirectory() as directory:
             scripts = _lua(token, directory)
             for _ in range(args.rounds):  # interleaved, so a noisy neighbour hits all alike

@@ -1,7 +1,8 @@
-"""Pure flag evaluation, in DESIGN.md's normative order.
+"""Pure flag evaluation, in DESIGN.md's normative order: `evaluate(snapshot, context)`.
 
 No ORM, no cache, no request and no clock: a frozen snapshot and a context in, a result with its
-reason out. The first rule that decides wins.
+reason out. The first rule that decides wins. `bucket` is the cohort rule on its own, for tests
+and tools that show who lands where.
 """
 
 from __future__ import annotations
@@ -22,30 +23,28 @@ def bucket(group: str, subject: str) -> int:
     return mmh3.hash(f"{group}:{subject}", 0, False) % 100 + 1
 
 
-def not_found(name: str) -> EvaluationResult:
-    return EvaluationResult(name, False, Reason.FLAG_NOT_FOUND, 0)
-
-
 def evaluate(
-    flag: FlagSnapshot | None, context: EvaluationContext, *, name: str = ""
+    flag: FlagSnapshot | None, context: EvaluationContext, name: str = ""
 ) -> EvaluationResult:
-    """Evaluate one flag for one context. `flag` is None when no flag called `name` exists."""
+    """The engine's one entry point: `flag` (None when no flag called `name` exists) evaluated
+    for `context`, in DESIGN.md's order. Returns one of the snapshot's prebuilt results.
+
+    Every caller comes here: `flags.evaluate` (views, templates, the API, OFREP, the
+    evaluation lane) and the admin's "who sees it". Targeting rules will add their steps here.
+    """
     if flag is None:
-        return not_found(name)
-    return decide(flag, context.subject, context.now)
-
-
-def decide(flag: FlagSnapshot, subject: str | None, now: float) -> EvaluationResult:
-    """The evaluation order itself; `evaluate` and the warm path in `flags.api` both call it."""
+        return EvaluationResult(name, False, Reason.FLAG_NOT_FOUND, 0)
     results = flag.results
     if not flag.enabled:
         return results[Reason.DISABLED]
+    subject = context.subject
     if subject is not None:
         if subject in flag.blacklist_users:
             return results[Reason.BLACKLISTED]
         if subject in flag.whitelist_users:
             return results[Reason.WHITELISTED]
     # Start inclusive, end exclusive: a window [start, end).
+    now = context.now
     if (flag.starts_ts is not None and now < flag.starts_ts) or (
         flag.ends_ts is not None and now >= flag.ends_ts
     ):

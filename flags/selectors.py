@@ -115,6 +115,15 @@ def flag_get(*, name: str) -> Flag | None:
     return Flag.objects.prefetch_related("tags").filter(name=name).first()
 
 
+def flag_document_at(*, name: str, version: int) -> dict[str, Any] | None:
+    """The flag's document if its row is still at `version` (one query): for a snapshot whose
+    document the store no longer holds, having loaded a newer set meanwhile."""
+    flag = flag_get(name=name)
+    if flag is None or flag.version != version:
+        return None
+    return flag_document(flag)
+
+
 def flag_history(*, name: str) -> QuerySet[FlagChange]:
     """The audit trail of one flag name, newest first."""
     return FlagChange.objects.filter(flag_name=name).order_by("-version", "-id")

@@ -230,6 +230,16 @@ class SnapshotStore:
         state = self._state
         return state.documents if snapshots is state.snapshots else _NOTHING.documents
 
+    def document(
+        self, snapshot: FlagSnapshot, snapshots: Mapping[str, FlagSnapshot]
+    ) -> dict[str, Any] | None:
+        """`snapshot`'s document (its API representation, at its version) loaded with
+        `snapshots`, or None when the store has loaded others since: never any I/O."""
+        document: dict[str, Any] | None = self.documents(snapshots).get(snapshot.name)
+        if document is None or document["version"] != snapshot.version:
+            return None
+        return document
+
     def current(self) -> Mapping[str, FlagSnapshot] | None:
         """The snapshot when no check is due or a background thread runs them, else None: never
         any I/O on the caller's thread.

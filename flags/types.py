@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Reason(StrEnum):
@@ -94,10 +94,17 @@ class _Results(dict[Reason, EvaluationResult]):
         return result
 
 
-@dataclass(frozen=True, slots=True)
-class EvaluationContext:
-    """Who is asking and when. `now` is seconds since the epoch (UTC), so evaluation is pure."""
+_NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
+
+
+class EvaluationContext(NamedTuple):
+    """Who is asking and when. `now` is seconds since the epoch (UTC), so evaluation is pure.
+
+    A named tuple rather than a frozen dataclass: `flags.evaluate` builds one per evaluation,
+    and a frozen dataclass's `__init__` (one `object.__setattr__` per field) took twice as long
+    (0.45 against 0.23 µs on this machine).
+    """
 
     subject: str | None
     now: float
-    attributes: Mapping[str, Any] = field(default_factory=dict)
+    attributes: Mapping[str, Any] = _NO_ATTRIBUTES

@@ -14,13 +14,14 @@ from typing import Any, TypeVar, cast
 
 from django.db import transaction
 
-from llmhub.hub.seed.run import TELEMETRY_DAYS, SeedRun, Tally
+from llmhub.seeding import SeedRun, Tally
 from telemetry.aggregation.services import summaries_aggregate_closed, summaries_rebuild
 from telemetry.models import AggregationState, EventSummary, FlagEvaluationCount
 from telemetry.seed_events import day_events, new_hub_share, seed_days
 from telemetry.services import INSERT_BATCH, events_store
 
 T = TypeVar("T")
+TELEMETRY_DAYS = 14
 COMMIT_EVERY = 20 * INSERT_BATCH
 # Evaluations per hour and flag: (reason, enabled, share of the hour's evaluations).
 FLAG_REASONS: dict[str, list[tuple[str, bool, float]]] = {

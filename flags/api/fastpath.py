@@ -23,7 +23,7 @@ view's answers.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +36,7 @@ from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.utils.module_loading import import_string
 
 from flags import client
-from flags.api.presenters import cached_config, etag, evaluation_representation, json_response
+from flags.api.presenters import etag, evaluation_representation, json_response
 from flags.store import store
 from flags.types import FlagSnapshot
 from flags.validation import is_user_id
@@ -56,7 +56,8 @@ DETAIL_ROUTE = "/api/v1/features/<str:name>"
 class LanePlan:
     identity: TokenIdentity
     user_id: str | None
-    snapshot: FlagSnapshot
+    name: str
+    snapshots: Mapping[str, FlagSnapshot]  # the set the flag and its configuration came from
     config: dict[str, Any]
 
 
@@ -89,10 +90,10 @@ def lane_plan(request: HttpRequest, name: str) -> LanePlan | None:
     snapshot = snapshots.get(name)
     if snapshot is None or not _allowed_host(request):
         return None
-    config = cached_config(snapshot, snapshots)
+    config = store.document(snapshot, snapshots)
     if config is None:
         return None
-    return LanePlan(identity, user_id, snapshot, config)
+    return LanePlan(identity, user_id, name, snapshots, config)
 
 
 def _lane_identity(request: HttpRequest) -> TokenIdentity | None:
@@ -132,7 +133,8 @@ def lane_answer(request: HttpRequest, plan: LanePlan) -> HttpResponse:
         return _throttled(wait)
     request.user = identity.user  # as DRF would set it (telemetry records the user)
     subject = identity.user.get_username() if plan.user_id is None else plan.user_id
-    result = client.evaluate_snapshot(plan.snapshot, subject)
+    # From the planned set: the snapshot the configuration belongs to, and no store check.
+    result = client.evaluate(plan.name, subject, snapshots=plan.snapshots)
     headers = {"ETag": etag(plan.config["version"])}
     return json_response(evaluation_representation(result, plan.config), headers=headers)
 

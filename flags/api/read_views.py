@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -25,7 +27,6 @@ from flags.api.pagination import (
 from flags.api.permissions import is_privileged, require_privileged
 from flags.api.presenters import (
     change_representation,
-    config_for,
     etag,
     evaluation_representation,
     flag_representation,
@@ -39,9 +40,10 @@ from flags.api.serializers import (
     FlagPageOutput,
 )
 from flags.errors import FlagNotFound
-from flags.selectors import flag_history, flag_list
+from flags.models import Flag
+from flags.selectors import flag_config, flag_document_at, flag_history, flag_list
 from flags.store import store
-from flags.types import Reason
+from flags.types import FlagSnapshot, Reason
 from flags.validation import USER_ID_RULE, is_user_id
 from llmhub.api.outage import DATABASE_UNAVAILABLE
 
@@ -64,7 +66,7 @@ def _subject_for(request: Request, user_id: str | None) -> str | None:
 
 
 class FlagEvaluateMixin:
-    """GET /api/v1/features/{name}: the hot path. No query once warm (see presenters)."""
+    """GET /api/v1/features/{name}: the hot path. No query once warm (see `_document`)."""
 
     @extend_schema(
         summary="Evaluate a flag for the caller (or ?user_id= for privileged clients)",
@@ -73,15 +75,31 @@ class FlagEvaluateMixin:
     )
     def get(self, request: Request, name: str) -> HttpResponse:
         subject = _subject_for(request, request.query_params.get("user_id"))
-        result = client.evaluate(name, subject)
+        snapshots = store.snapshots()  # one set: the answer and its configuration agree
+        result = client.evaluate(name, subject, snapshots=snapshots)
         if result.reason == Reason.FLAG_NOT_FOUND:
             raise FlagNotFound(name)
-        snapshot = store.get(name)
+        snapshot = snapshots.get(name)
         if snapshot is None or not is_privileged(request):
             return json_response(evaluation_representation(result))
-        config = config_for(snapshot)
+        config = _document(snapshot, snapshots)
         headers = {"ETag": etag(config["version"])} if config else None
         return json_response(evaluation_representation(result, config), headers=headers)
+
+
+def _document(
+    snapshot: FlagSnapshot, snapshots: Mapping[str, FlagSnapshot]
+) -> dict[str, Any] | None:
+    """The flag's configuration at the snapshot's version, as the list presents it.
+
+    The store loads every flag's document with the snapshots, so this costs no query and
+    works while the database is away; only when the store has loaded a newer set since
+    `snapshots` was read does it read the row (if still that version).
+    """
+    document = store.document(snapshot, snapshots)
+    if document is None:
+        document = flag_document_at(name=snapshot.name, version=snapshot.version)
+    return document
 
 
 def _tags(raw: str | None) -> list[str]:
@@ -125,10 +143,14 @@ class FlagListMixin:
         tags = _tags(request.query_params.get("tags"))
         try:
             rows = QuerysetRows(flag_list(tags=tags))
-            return Response(cursor_page(request, rows, flag_representation))
+            return Response(cursor_page(request, rows, _flag_row))
         except DATABASE_UNAVAILABLE:
             # The last configuration this process loaded, as the database would list it.
             return Response(cursor_page(request, _rows_from_store(tags), dict))
+
+
+def _flag_row(flag: Flag) -> dict[str, Any]:
+    return flag_representation(flag, flag_config(flag))  # tags prefetched by flag_list
 
 
 def _rows_from_store(tags: list[str]) -> SortedRows:
@@ -149,8 +171,12 @@ class EnabledForUserView(FlagAPIView):
     @extend_schema(summary="Names of the flags enabled for a user", responses=EnabledForUserOutput)
     def get(self, request: Request, user_id: str) -> Response:
         subject = _subject_for(request, _checked_user_id(user_id))
-        names = sorted(store.snapshots())
-        enabled = [name for name in names if client.evaluate(name, subject).enabled]
+        snapshots = store.snapshots()
+        enabled = [
+            name
+            for name in sorted(snapshots)
+            if client.evaluate(name, subject, snapshots=snapshots).enabled
+        ]
         return Response({"user_id": user_id, "enabled": enabled})
 
 

@@ -35,6 +35,7 @@ from flags.api.serializers import (
 )
 from flags.errors import VersionNotFound
 from flags.models import Flag
+from flags.selectors import flag_config
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -46,7 +47,8 @@ IF_MATCH = OpenApiParameter(
 
 
 def _flag_response(flag: Flag, code: int = status.HTTP_200_OK) -> Response:
-    return Response(flag_representation(flag), status=code, headers={"ETag": etag(flag.version)})
+    body = flag_representation(flag, flag_config(flag))
+    return Response(body, status=code, headers={"ETag": etag(flag.version)})
 
 
 class FlagCollectionView(FlagListMixin, FlagAPIView):

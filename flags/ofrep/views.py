@@ -33,9 +33,6 @@ from flags.store import store
 from flags.types import Reason
 from flags.validation import USER_ID_RULE, is_user_id
 
-# Names `flags.evaluate` takes itself; an attribute spelled so is dropped, not passed twice.
-_RESERVED = frozenset({"name", "user_id", "request"})
-
 
 class ContextError(Exception):
     def __init__(self, code: str, details: str) -> None:
@@ -58,7 +55,10 @@ def _context(request: Request) -> tuple[str, dict[str, Any], dict[str, Any]]:
         raise ContextError("TARGETING_KEY_MISSING", "context.targetingKey is required.")
     if not is_user_id(key):
         raise ContextError("INVALID_CONTEXT", f"context.targetingKey must be {USER_ID_RULE}.")
-    attributes = {k: v for k, v in context.items() if k != "targetingKey" and k not in _RESERVED}
+    # An attribute spelled as an argument of `flags.evaluate` is dropped, not passed twice.
+    attributes = {
+        k: v for k, v in context.items() if k != "targetingKey" and k not in client.ARGUMENT_NAMES
+    }
     return key, attributes, context
 
 
@@ -84,12 +84,13 @@ class OfrepEvaluateView(_OfrepView):
         except ContextError as exc:
             body = {"key": key, "errorCode": exc.code, "errorDetails": exc.details}
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        result = client.evaluate(key, subject, **attributes)
+        snapshots = store.snapshots()
+        result = client.evaluate(key, subject, snapshots=snapshots, **attributes)
         if result.reason == Reason.FLAG_NOT_FOUND:
             details = f"Flag {key!r} was not found."
             body = {"key": key, "errorCode": "FLAG_NOT_FOUND", "errorDetails": details}
             return Response(body, status=status.HTTP_404_NOT_FOUND)
-        return json_response(ofrep_success(result, store.get(key)))
+        return json_response(ofrep_success(result, snapshots.get(key)))
 
 
 class OfrepBulkView(_OfrepView):
@@ -114,8 +115,8 @@ class OfrepBulkView(_OfrepView):
         tag = bulk_etag(snapshots, context)
         if etag_matches(request.headers.get("If-None-Match"), tag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
-        flags = [
-            ofrep_success(client.evaluate(name, subject, **attributes), snapshot)
-            for name, snapshot in sorted(snapshots.items())
-        ]
+        flags = []
+        for name, snapshot in sorted(snapshots.items()):
+            result = client.evaluate(name, subject, snapshots=snapshots, **attributes)
+            flags.append(ofrep_success(result, snapshot))
         return json_response({"flags": flags}, headers={"ETag": tag})

@@ -9,7 +9,7 @@ import pytest
 from flags.models import Flag, FlagChange
 from flags.seed import SEED_FLAGS, seed_flags
 from flags.tests.factories import FlagFactory
-from llmhub.hub.seed.run import SeedRun
+from llmhub.seeding import SeedRun
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from llmhub.hub.permissions import HUB_USERS_GROUP, hub_users_group_ensure
-from llmhub.hub.seed.run import SeedRun, Tally
+from llmhub.seeding import SeedRun, Tally
 
 BATCH = 500
 

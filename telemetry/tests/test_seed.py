@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.db.models import F
 
-from llmhub.hub.seed.run import SeedRun
+from llmhub.seeding import SeedRun
 from telemetry.models import Event, EventSummary, FlagEvaluationCount
 from telemetry.period import Period
 from telemetry.seed import seed_telemetry

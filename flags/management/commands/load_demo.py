@@ -12,28 +12,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandParser
 
 from flags.declared import ensure_declared_flags
+from flags.seed import DEMO_FLAGS
 from flags.services import flag_ensure
 from llmhub.actors import Actor
 from llmhub.commands import Command as BaseCommand
 from llmhub.commands import Problems
-
-DEMO_FLAGS: dict[str, dict[str, Any]] = {
-    "advanced_analytics": {
-        "description": "Usage analytics tab with per-model breakdowns.",
-        "enabled": True,
-        "rollout_percentage": 50,
-        "tags": ["hub", "analytics"],
-        "owner": "platform-team",
-    },
-    "model_recommendations": {
-        "description": "Suggest cheaper models with the same capabilities.",
-        "enabled": False,
-        "rollout_percentage": 0,
-        "tags": ["experiment"],
-        "owner": "ml-team",
-    },
-}
-
 
 # Where `make run` serves (its runserver address).
 RUN_URL = "http://127.0.0.1:8000"

@@ -266,7 +266,7 @@ def test_error_inside_the_lane__django_error_response(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(fastpath.client, "evaluate_snapshot", broken)
+    monkeypatch.setattr(fastpath.client, "evaluate", broken)
     response = lane.get(URL)
     assert answered == [URL]  # the lane took it, and failed inside
     assert response.status_code == 500

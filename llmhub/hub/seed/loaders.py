@@ -7,7 +7,7 @@ from django.db import transaction
 
 from llmhub.hub.models import LLMModel, Provider, Tier, TierRule
 from llmhub.hub.seed.data import MODELS, PROVIDERS, TIER_RULES, TIERS, price
-from llmhub.hub.seed.run import SeedRun, Tally
+from llmhub.seeding import SeedRun, Tally
 
 
 def _summary(tallies: list[Tally]) -> str:

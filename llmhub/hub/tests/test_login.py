@@ -17,9 +17,9 @@ from flags.evaluation import bucket
 from flags.seed import SEED_FLAGS, seed_flags
 from llmhub.hub.login import NO_ACCESS_MESSAGE
 from llmhub.hub.seed.loaders import seed_catalog, seed_tiers
-from llmhub.hub.seed.run import SeedRun
 from llmhub.hub.tests.factories import PASSWORD, StaffUserFactory
 from llmhub.ops.seed_users import REGULAR_PASSWORD, seed_users
+from llmhub.seeding import SeedRun
 from tests.html_forms import forms_in
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from llmhub.hub import seed
+from llmhub import seeding
 from llmhub.hub.models import LLMModel, Provider, Tier, TierRule
 from llmhub.hub.seed.data import TIER_RULES
 
@@ -77,13 +77,13 @@ def test_seed__unknown_seeder__is_refused() -> None:
 def test_seed__registered_seeder__runs_after_the_defaults() -> None:
     order: list[str] = []
 
-    def extra(run: seed.SeedRun) -> str:
+    def extra(run: seeding.SeedRun) -> str:
         order.append(str(Tier.objects.count()))
         return "extra ok"
 
-    seed.register_seeder("extra", extra)
+    seeding.register_seeder("extra", extra)
     try:
         output = run("--only", "catalog,tiers,extra")
     finally:
-        seed._registry.pop("extra")
+        seeding._registry.pop("extra")
     assert order == ["5"] and "extra: extra ok" in output

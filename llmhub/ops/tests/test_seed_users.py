@@ -10,8 +10,8 @@ from django.contrib.auth.models import Group
 from django.test import override_settings
 
 from llmhub.hub.permissions import HUB_USER_PERMISSIONS, HUB_USERS_GROUP
-from llmhub.hub.seed.run import SeedRun
 from llmhub.ops.seed_users import NAMED_USERS, REGULAR_PASSWORD, seed_users
+from llmhub.seeding import SeedRun
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

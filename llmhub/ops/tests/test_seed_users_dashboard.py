@@ -8,8 +8,8 @@ import io
 import pytest
 from django.test import Client, override_settings
 
-from llmhub.hub.seed.run import SeedRun
 from llmhub.ops.seed_users import REGULAR_PASSWORD, seed_users
+from llmhub.seeding import SeedRun
 from tests.html_forms import csrf_token_in
 
 pytestmark = pytest.mark.django_db

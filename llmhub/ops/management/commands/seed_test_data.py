@@ -5,6 +5,9 @@ of telemetry, aggregated so the dashboards show it at once. Creates what is miss
 overwrites existing rows, so running it twice changes nothing and an admin's edits survive.
 `--users N --events N` scale it up; `--only catalog,tiers` runs some seeders only. Development
 passwords are printed only when DEBUG is on.
+
+Each app offers its seeder; this command composes them, in the order below, followed by those
+another area registered with `llmhub.seeding.register_seeder`.
 """
 
 from __future__ import annotations
@@ -14,12 +17,36 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
+from flags.seed import seed_flags
 from llmhub.commands import Command as BaseCommand
 from llmhub.commands import Problems, whole_number
-from llmhub.hub.seed import Seeder, Tally, resolve, seeders
-from llmhub.hub.seed.run import DEFAULT_EVENTS, DEFAULT_USERS, SeedRun
+from llmhub.hub.seed.loaders import seed_catalog_run, seed_tiers_run
+from llmhub.ops.seed_users import seed_users
+from llmhub.seeding import (
+    DEFAULT_EVENTS,
+    DEFAULT_USERS,
+    Seeder,
+    SeedRun,
+    Tally,
+    registered_seeders,
+)
+from telemetry.seed import seed_telemetry
 
 _count = whole_number(maximum=10_000_000)
+
+# Run in this order (docs/TEST_DATA.md's table).
+DEFAULT_SEEDERS: dict[str, Seeder] = {
+    "catalog": seed_catalog_run,
+    "tiers": seed_tiers_run,
+    "users": seed_users,
+    "flags": seed_flags,
+    "telemetry": seed_telemetry,
+}
+
+
+def seeders() -> dict[str, Seeder]:
+    """The defaults, then those other areas registered (one of a default's name replaces it)."""
+    return {**DEFAULT_SEEDERS, **registered_seeders()}
 
 
 class Command(BaseCommand):
@@ -63,10 +90,10 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Test data loaded in {time.monotonic() - started:.1f} s.")
         )
 
-    def _seed(self, name: str, seeder: Seeder | str, run: SeedRun) -> list[Tally]:
+    def _seed(self, name: str, seeder: Seeder, run: SeedRun) -> list[Tally]:
         """Run one seeder, print its line, and return its tallies (none for a plain message)."""
         try:
-            result = resolve(seeder)(run)
+            result = seeder(run)
         except ImportError as exc:
             raise Problems(
                 f"Seeder {name!r} needs the development requirements (requirements-dev.txt): {exc}"

@@ -1,7 +1,16 @@
-"""What a seeding run is asked for (`SeedRun`), what it counts (`Tally`), and its progress bar."""
+"""The seeding types every app's seeder shares: what a run is asked for (`SeedRun`), what a
+seeder counts (`Tally`), its progress bar, and the seeders other areas add.
+
+A seeder is a function taking the run's options that creates what is missing (idempotent:
+never overwriting what exists) and returns what it counted, as `Tally` rows (or a one-line
+summary). Each app offers its own (`llmhub.hub.seed.loaders`, `llmhub.ops.seed_users`,
+`flags.seed`, `telemetry.seed`) and `manage.py seed_test_data` composes them; this module
+sits below all of them and imports none.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from io import TextIOBase
@@ -14,7 +23,6 @@ Output: TypeAlias = TextIO | TextIOBase  # a command's stdout (OutputWrapper) or
 
 DEFAULT_USERS = 20
 DEFAULT_EVENTS = 5_000
-TELEMETRY_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -85,3 +93,18 @@ def write(out: Output, text: str) -> None:
         out = cast(Output, out._out)
     out.write(text)
     out.flush()
+
+
+Seeder: TypeAlias = Callable[[SeedRun], "list[Tally] | str"]
+
+# Seeders other areas add (name -> function), run after the defaults `seed_test_data` composes.
+_registry: dict[str, Seeder] = {}
+
+
+def register_seeder(name: str, seeder: Seeder) -> None:
+    """Add a seeder, or replace a default one of that name (it then runs in that one's place)."""
+    _registry[name] = seeder
+
+
+def registered_seeders() -> dict[str, Seeder]:
+    return dict(_registry)
