@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from flags import client, evaluation, services
-from flags.actors import Actor
 from flags.api import presenters, read_views
 from flags.store import store
 from flags.tests.api.conftest import Api, make_flag
+from llmhub.actors import Actor
 from tests.test_import_seams import imported, offenders
 
 BASE = "/api/v1/features/"
