@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 from django.utils import timezone
 
 from telemetry.cohorts import COHORTS, NEW_HUB, OLD_PAGES
-from telemetry.event_selectors import StoredEvent as Event
 from telemetry.event_selectors import (
+    StoredEvent,
     cohort_page_views,
     daily_cohort_page_views,
     feature_action_counts,
@@ -63,8 +63,8 @@ class UsageSummary:
     checks_allowed: int
     checks_denied: int
     checks_by_tier: list[TierChecks]
-    recent_checks: list[Event]
-    recent_actions: list[Event]
+    recent_checks: list[StoredEvent]
+    recent_actions: list[StoredEvent]
 
 
 def _since(days: int, now: datetime | None) -> datetime:

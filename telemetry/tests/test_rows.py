@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 from django.db.models import CharField
-from hypothesis import given, settings
+from django.utils import timezone
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from telemetry.context import RequestContext, current
 from telemetry.models import Event
 from telemetry.rows import WIDTHS, api_call_row, browser_row, build_row
+from telemetry.serializers import BROWSER_TYPES, BrowserEventSerializer
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -67,6 +69,61 @@ def test_api_call_row__generated_inputs__same_row_as_the_general_builder(
     assert list(fast) == list(general)  # the same columns in the same order
     assert _without_id(fast) == _without_id(general)  # a NaN duration is None on both
     assert fast["event_id"].version == general["event_id"].version == 7
+
+
+# Lengths around the column widths are drawn often (text up to the width is valid).
+_LABELS = (
+    st.text(alphabet="abz09_.:/-", max_size=210)
+    | st.text(max_size=12)
+    | st.integers(min_value=45, max_value=205).map(lambda n: "a" * n)
+)
+_BROWSER_EVENTS = st.fixed_dictionaries(
+    {
+        "event_id": st.uuids().map(str),
+        "type": st.sampled_from(BROWSER_TYPES),
+        # Minutes from now: in the past, or ahead (a client clock running fast, clamped).
+        "minutes": st.integers(min_value=-600, max_value=600),
+    },
+    optional={
+        "page": _LABELS,
+        "tab": _LABELS,
+        "feature": _LABELS,
+        "action": _LABELS,
+        "flag": _LABELS,
+        "cohort": _LABELS,
+        "path": st.text(max_size=510) | st.integers(490, 505).map(lambda n: "/x" * (n // 2)),
+        "duration_ms": st.none() | st.floats(min_value=0, max_value=9e7) | st.integers(0, 9),
+        "status": st.none() | st.integers(min_value=100, max_value=599),
+        "properties": st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5)),
+    },
+)
+_IDENTITIES = st.fixed_dictionaries(
+    {
+        "user_id": st.text(alphabet="abc@.+-_1", max_size=150),
+        "session_id": st.just("") | st.text(alphabet="abcdef0123456789", min_size=32, max_size=40),
+        "request_id": st.text(alphabet="abcdef0123456789", min_size=32, max_size=32),
+    }
+)
+
+
+@settings(max_examples=300, database=None, deadline=None)
+@given(raw=_BROWSER_EVENTS, identity=_IDENTITIES)
+def test_browser_row__generated_valid_events__same_row_as_the_general_builder(
+    raw: dict[str, Any], identity: dict[str, str]
+) -> None:
+    # given an event as a browser posts it, validated by the batch's serializer
+    now = timezone.now()
+    payload = {**raw, "occurred_at": (now + timedelta(minutes=raw.pop("minutes"))).isoformat()}
+    serializer = BrowserEventSerializer(data=payload)
+    assume(serializer.is_valid())
+    event = serializer.validated_data
+    # when both builders make its row
+    fast = browser_row(event, now=now, identity=identity)
+    fields = {**event, "occurred_at": min(event["occurred_at"], now), **identity}
+    general = build_row(event["type"], fields, context=None, now=now)
+    # then the rows are the same, column for column and in the same order
+    assert list(fast) == list(general)
+    assert fast == general
 
 
 def test_build_row__overlong_text__cut_to_the_model_column_width() -> None:
