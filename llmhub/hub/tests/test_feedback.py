@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
 
@@ -39,7 +38,7 @@ def _csrf(client: Client, url: str = HUB) -> str:
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
 
 
-def _answer(client: Client, answer: str, comment: str = "") -> HttpResponse:
+def _answer(client: Client, answer: str, comment: str = "") -> Any:
     return client.post(
         FEEDBACK,
         {"answer": answer, "comment": comment},
