@@ -14,6 +14,7 @@ urlpatterns = [
     # The API first: it is the hot path, and every include tried before a match costs time.
     path("", include("flags.urls")),
     path("", include("telemetry.urls")),
+    path("", include("notifications.urls")),
     # The hub's pages live under /admin/llm-management/, so its routes come before admin's.
     path("", include("llmhub.hub.urls")),
     path("admin/", admin.site.urls),
