@@ -3,7 +3,9 @@ with backoff by a real Celery worker (in-process, memory broker), logged, given 
 
 from __future__ import annotations
 
+import itertools
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,8 +54,6 @@ def worker() -> Iterator[None]:
 
 
 def _delivery(count: int = 1, status: str | None = None, seconds: float = 15.0) -> Any:
-    import time
-
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         rows = list(WebhookDelivery.objects.order_by("id"))
@@ -107,7 +107,7 @@ def test_receiver_fails_twice__retried_with_backoff__then_delivered(worker: None
     assert len(attempts) == 3
     assert len({a.headers["x-llmhub-delivery"] for a in attempts}) == 1
     assert len({a.body for a in attempts}) == 1
-    waits = [later.at - earlier.at for earlier, later in zip(attempts, attempts[1:], strict=False)]
+    waits = [later.at - earlier.at for earlier, later in itertools.pairwise(attempts)]
     assert 0.2 <= waits[0] < 0.4 + 0.5 and 0.4 <= waits[1] < 0.8 + 0.5, waits
     assert (delivery.status, delivery.attempts, delivery.response_code, delivery.error) == (
         "delivered",
@@ -124,9 +124,7 @@ def test_receiver_keeps_failing__gives_up_after_max_attempts(worker: None) -> No
         _webhook(receiver.url)
         flag_create(name="billing", actor=ACTOR, source="command")
         delivery = _delivery(1, "failed")
-        import time
-
-        time.sleep(1.0)  # no further attempt comes after giving up
+            time.sleep(1.0)  # no further attempt comes after giving up
         assert len(receiver.received) == 3
     assert (delivery.attempts, delivery.response_code) == (3, 500)
     assert "HTTP 500" in delivery.error
@@ -168,8 +166,6 @@ def test_filters__only_wanted_changes_to_active_webhooks() -> None:
 @override_settings(**FAST)
 def test_without_a_broker__retries_left_due__sent_by_the_command_and_the_sweep() -> None:
     # the embedded default: tasks run eagerly, the first attempt inline, no sleeping retries
-    import time
-
     with webhook_receiver(500, 500, 200) as receiver:
         _webhook(receiver.url)
         flag_create(name="x", actor=ACTOR, source="command")
