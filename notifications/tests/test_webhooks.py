@@ -124,7 +124,7 @@ def test_receiver_keeps_failing__gives_up_after_max_attempts(worker: None) -> No
         _webhook(receiver.url)
         flag_create(name="billing", actor=ACTOR, source="command")
         delivery = _delivery(1, "failed")
-            time.sleep(1.0)  # no further attempt comes after giving up
+        time.sleep(1.0)  # no further attempt comes after giving up
         assert len(receiver.received) == 3
     assert (delivery.attempts, delivery.response_code) == (3, 500)
     assert "HTTP 500" in delivery.error
