@@ -132,7 +132,7 @@ def test_receiver_keeps_failing__gives_up_after_max_attempts(worker: None) -> No
 
 
 @pytest.mark.django_db(transaction=True)
-def test_slack_format__a_text_line_people_read(django_capture_on_commit_callbacks: Any) -> None:
+def test_slack_format__a_text_line_people_read() -> None:
     with webhook_receiver(200) as receiver:
         _webhook(receiver.url, format=Webhook.Format.SLACK, actions=["disable"])
         flag_create(name="hub", actor=ACTOR, source="command", enabled=True)
