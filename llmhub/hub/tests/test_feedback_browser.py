@@ -31,7 +31,9 @@ def test_feedback_prompt__answered__gone_for_the_step__back_after_the_rollout_mo
     # when they answer with a comment: thanked, the prompt goes, the answer is stored
     page.fill("#feedback-comment", "Tabs are quicker.")
     page.click("#feedback-positive")
-    assert page.locator(".feedback-status").inner_text() == "Thank you for your feedback."
+    page.wait_for_function(
+        "document.querySelector('.feedback-status').textContent === 'Thank you for your feedback.'"
+    )
     prompt.wait_for(state="hidden")
     answer = eventually(lambda: Event.objects.filter(event_type="feedback").first())
     assert (answer.user_id, answer.cohort, answer.action) == ("fiona", "new_hub", "positive")
