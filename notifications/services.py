@@ -22,6 +22,7 @@ from django.utils import timezone
 from flags.actors import Actor
 from flags.models import Flag, FlagChange
 from flags.services import flag_disable
+from llmhub.hub import crypto
 from notifications.delivery import post_signed
 from notifications.models import FlagTrigger, Webhook, WebhookDelivery
 from notifications.payloads import body_for, event_name
@@ -146,6 +147,17 @@ def deliveries_due(*, limit: int = 500) -> list[int]:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def webhook_secrets_rotate() -> int:
+    """Every signing secret re-encrypted with the newest key, all or none (one unreadable
+    secret changes nothing)."""
+    with transaction.atomic():
+        hooks = list(Webhook.objects.select_for_update())
+        for hook in hooks:
+            hook.encrypted_secret = crypto.reencrypt(hook.encrypted_secret)
+            hook.save(update_fields=["encrypted_secret"])
+    return len(hooks)
 
 
 # --- inbound triggers ---------------------------------------------------------------------------
