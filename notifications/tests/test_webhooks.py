@@ -3,6 +3,7 @@ with backoff by a real Celery worker (in-process, memory broker), logged, given 
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import time
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.test import override_settings
 
@@ -198,3 +200,14 @@ def test_secret__encrypted_at_rest_and_previewed_only() -> None:
     assert SECRET not in row["encrypted_secret"]
     assert row["secret_preview"] == "…cdef"
     assert Webhook.objects.get(pk=hook.pk).secret == SECRET
+
+
+@pytest.mark.django_db
+def test_rotate_secrets__re_encrypted_with_the_newest_key__old_key_can_go() -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    with override_settings(PROVIDER_KEY_ENCRYPTION_KEYS=[old]):
+        _webhook("https://hooks.example/r")
+    with override_settings(PROVIDER_KEY_ENCRYPTION_KEYS=[new, old]):
+        call_command("webhooks", "rotate-secrets", stdout=io.StringIO())
+    with override_settings(PROVIDER_KEY_ENCRYPTION_KEYS=[new]):
+        assert Webhook.objects.get().secret == SECRET
