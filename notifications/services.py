@@ -23,7 +23,7 @@ from flags.actors import Actor
 from flags.models import Flag, FlagChange
 from flags.services import flag_disable
 from llmhub.hub import crypto
-from notifications.delivery import post_signed
+from notifications.delivery import AttemptOutcome, post_signed
 from notifications.models import FlagTrigger, Webhook, WebhookDelivery
 from notifications.payloads import body_for, event_name
 
@@ -100,41 +100,51 @@ def delivery_attempt(*, delivery_id: int) -> AttemptResult:
     delivery = _claim(delivery_id)
     if delivery is None:
         return AttemptResult("skipped")
-    outcome = post_signed(
-        url=delivery.webhook.url,
-        secret=delivery.webhook.secret,
-        body=delivery.body,
-        event=delivery.event,
-        delivery_id=str(delivery.delivery_id),
-    )
+    outcome, retryable = _send(delivery)
     delivery.response_code = outcome.response_code
     delivery.error = outcome.error
     delivery.duration_ms = outcome.duration_ms
     retry_in = None
     if outcome.ok:
-        delivery.status, delivery.delivered_at, delivery.next_attempt_at = (
-            Status.DELIVERED,
-            timezone.now(),
-            None,
-        )
-    elif delivery.attempts >= settings.NOTIFICATIONS_WEBHOOK_MAX_ATTEMPTS:
+        delivery.status, delivery.delivered_at = Status.DELIVERED, timezone.now()
+        delivery.next_attempt_at = None
+    elif not retryable or delivery.attempts >= settings.NOTIFICATIONS_WEBHOOK_MAX_ATTEMPTS:
         delivery.status, delivery.next_attempt_at = Status.FAILED, None
         logger.warning("webhook %s gave up on %s", delivery.webhook.name, delivery.delivery_id)
     else:
         retry_in = backoff_seconds(delivery.attempts)
         delivery.status = Status.RETRYING
         delivery.next_attempt_at = timezone.now() + timedelta(seconds=retry_in)
-    delivery.save(
-        update_fields=[
-            "status",
-            "response_code",
-            "error",
-            "duration_ms",
-            "delivered_at",
-            "next_attempt_at",
-        ]
-    )
+    delivery.save(update_fields=[*_OUTCOME_FIELDS])
     return AttemptResult(delivery.status, retry_in)
+
+
+_OUTCOME_FIELDS = (
+    "status",
+    "response_code",
+    "error",
+    "duration_ms",
+    "delivered_at",
+    "next_attempt_at",
+)
+
+
+def _send(delivery: WebhookDelivery) -> tuple[AttemptOutcome, bool]:
+    """The attempt's outcome, and whether another attempt could do better."""
+    try:
+        secret = delivery.webhook.secret
+    except crypto.SecretUnreadable as error:  # its key was dropped too early: nothing can sign
+        return AttemptOutcome(
+            ok=False, response_code=None, error=str(error), duration_ms=0.0
+        ), False
+    outcome = post_signed(
+        url=delivery.webhook.url,
+        secret=secret,
+        body=delivery.body,
+        event=delivery.event,
+        delivery_id=str(delivery.delivery_id),
+    )
+    return outcome, True
 
 
 def deliveries_due(*, limit: int = 500) -> list[int]:

@@ -43,11 +43,10 @@ class TriggerView(APIView):
         tags=["triggers"],
     )
     def post(self, request: Request, secret: str) -> Response:
-        path = request._request.path
         request._request.path = REDACTED_PATH  # what telemetry records (see the module doc)
         fired = trigger_fire(raw=secret)
-        if fired is None:
-            raise NotFound(f"No API endpoint at {path.replace(secret, '…')}.")
+        if fired is None:  # unknown and revoked alike
+            raise NotFound("No active trigger at this address.")
         return Response(
             {
                 "flag": fired.flag,

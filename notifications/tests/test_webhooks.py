@@ -211,3 +211,18 @@ def test_rotate_secrets__re_encrypted_with_the_newest_key__old_key_can_go() -> N
         call_command("webhooks", "rotate-secrets", stdout=io.StringIO())
     with override_settings(PROVIDER_KEY_ENCRYPTION_KEYS=[new]):
         assert Webhook.objects.get().secret == SECRET
+
+
+@pytest.mark.django_db(transaction=True)
+def test_secret_unreadable__delivery_failed_at_once__the_change_itself_unharmed() -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    with webhook_receiver(200) as receiver:
+        with override_settings(PROVIDER_KEY_ENCRYPTION_KEYS=[old]):
+            _webhook(receiver.url)
+        with override_settings(PROVIDER_KEY_ENCRYPTION_KEYS=[new]):  # the old key dropped
+            flag = flag_create(name="z", actor=ACTOR, source="command", enabled=True)
+        assert receiver.received == []
+    assert flag.pk is not None
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert "cannot be decrypted" in delivery.error

@@ -84,9 +84,9 @@ class FeedbackView(APIView):
         tags=["hub"],
     )
     def post(self, request: Request) -> Response:
-        data = _valid(request.data)
         if not permissions.may_enter(request.user):
             raise PermissionDenied("This account has no access to the hub.")
+        data = _valid(request.data)
         if not hub_enabled_for(request._request) or feedback.hub_opted_out(request.user):
             raise Conflict(
                 "You are not served the new hub, so there is nothing to rate.",
