@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from celery.contrib.testing.worker import start_worker
 from cryptography.fernet import Fernet
+from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 
@@ -40,11 +41,10 @@ def _webhook(url: str, **fields: Any) -> Webhook:
 
 @pytest.fixture
 def worker() -> Iterator[None]:
-    """A real Celery worker thread consuming a memory broker: tasks go through the broker,
-    and `self.retry(countdown=...)` waits as it would in production."""
-    previous = app.conf.task_always_eager, app.conf.broker_url
+    """A real Celery worker thread on the configured broker (Redis with REDIS_URL, else the
+    in-process memory transport): tasks go through the broker, and `self.retry(countdown=...)`
+    waits as it would in production."""
     app.conf.task_always_eager = False
-    app.conf.broker_url = "memory://"
     try:
         with (
             override_settings(CELERY_TASK_ALWAYS_EAGER=False),
@@ -52,7 +52,8 @@ def worker() -> Iterator[None]:
         ):
             yield
     finally:
-        app.conf.task_always_eager, app.conf.broker_url = previous
+        # The broker is left as configured: a worker test after this one publishes to it.
+        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 
 
 def _delivery(count: int = 1, status: str | None = None, seconds: float = 15.0) -> Any:
