@@ -72,6 +72,12 @@ def evaluate(
     return result
 
 
+def snapshot(name: str) -> FlagSnapshot | None:
+    """The process's current snapshot of `name` (no query when warm), for callers that show
+    where a rollout stands, e.g. the hub keying its feedback prompt on the rollout step."""
+    return store.snapshots().get(name)
+
+
 def is_enabled(
     name: str, user_id: object = None, *, request: Any = None, **attributes: Any
 ) -> bool:

@@ -87,6 +87,8 @@ class FlagChange(models.Model):
         TOKEN = "token"
         COMMAND = "command"
         SYSTEM = "system"
+        # An inbound trigger URL (notifications.FlagTrigger): a pager or Alertmanager.
+        TRIGGER = "trigger"
 
     class Action(models.TextChoices):
         CREATE = "create"

@@ -27,3 +27,8 @@ class Actor:
     @classmethod
     def system(cls, label: str) -> Actor:
         return cls(label=label, kind="system")
+
+    @classmethod
+    def trigger(cls, label: str) -> Actor:
+        """An inbound trigger URL (Alertmanager, a pager): its own actor in the audit trail."""
+        return cls(label=f"trigger {label}", kind="trigger")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("flags.urls")),
     path("", include("llmhub.api.urls")),  # the API schema and docs
     path("", include("telemetry.urls")),
+    path("", include("notifications.urls")),
     # The hub's pages live under /admin/llm-management/, so its routes come before admin's.
     path("", include("llmhub.hub.urls")),
     # API tokens moved from the flags app to their own (llmhub.api.tokens): old links still work

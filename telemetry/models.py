@@ -22,6 +22,15 @@ class EventType(models.TextChoices):
     USER_ACTION = "user_action"
     FLAG_EVALUATION = "flag_evaluation"
     FLAG_CHANGE = "flag_change"
+    # The hub's feedback prompt ("How is the new LLM hub?") and its "back to the old pages"
+    # link: what users say and do about the new hub, read by the rollout's satisfaction gate.
+    FEEDBACK = "feedback"
+    HUB_OPT_OUT = "hub_opt_out"
+
+
+# Event types the feedback selectors read (telemetry.feedback): few rows (one per user and
+# rollout step at most), found through a partial index instead of a scan of every event.
+FEEDBACK_TYPES = (EventType.FEEDBACK.value, EventType.HUB_OPT_OUT.value)
 
 
 class Event(models.Model):
@@ -50,6 +59,13 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["flag", "occurred_at"],
+                condition=models.Q(event_type__in=FEEDBACK_TYPES),
+                name="telemetry_event_feedback_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.page or self.path} {self.occurred_at:%Y-%m-%d %H:%M:%S}"

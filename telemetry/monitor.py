@@ -192,6 +192,51 @@ class LLMHubMonitor:
             properties=properties,
         )
 
+    @staticmethod
+    def log_feedback(
+        user_id: object,
+        *,
+        flag: str,
+        cohort: str,
+        step: str,
+        positive: bool,
+        comment: str = "",
+        page: str | None = None,
+    ) -> None:
+        """An answer to the hub's feedback prompt. `action` holds the answer too, so the
+        satisfaction gate counts it from a plain column (telemetry.feedback)."""
+        record_event(
+            "feedback",
+            user_id=user_id_of(user_id),
+            flag=flag,
+            cohort=cohort,
+            page=page,
+            action="positive" if positive else "negative",
+            properties={"positive": positive, "comment": comment, "step": step},
+        )
+
+    @staticmethod
+    def log_hub_opt_out(
+        user_id: object,
+        *,
+        flag: str,
+        cohort: str,
+        step: str,
+        page: str | None = None,
+        tab: str | None = None,
+    ) -> None:
+        """A user who left the new hub for the old pages: a strong negative signal."""
+        record_event(
+            "hub_opt_out",
+            user_id=user_id_of(user_id),
+            flag=flag,
+            cohort=cohort,
+            page=page,
+            tab=tab,
+            action="back_to_old_pages",
+            properties={"step": step},
+        )
+
 
 def record_metric(name: str, value: float, **labels: Any) -> None:
     """A named measurement: a `performance` event (action=name) and a Prometheus observation."""

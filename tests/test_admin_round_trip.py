@@ -30,6 +30,8 @@ from llmhub.api.tokens.models import ApiToken
 from llmhub.api.tokens.services import token_create
 from llmhub.hub import services as hub_services
 from llmhub.hub.models import LLMModel, Provider, ProviderKey, Tier, TierRule
+from notifications.models import FlagTrigger, Webhook, WebhookDelivery
+from notifications.services import trigger_create
 from telemetry.models import AggregationState, Event, EventSummary, FlagEvaluationCount
 from tests.html_forms import HtmlForm, admin_form, open_admin_form, post_as_browser
 
@@ -188,6 +190,42 @@ def _aggregation_state() -> AggregationState:
     )
 
 
+def _webhook() -> Webhook:
+    hook = Webhook(
+        name="ops-channel",
+        url="https://hooks.example/T0/B0",
+        format=Webhook.Format.SLACK,
+        actions=["disable", "rollout"],
+        sources=["schedule"],
+        flags=["rt_flag", "unified_llm_hub"],
+    )
+    hook.secret = SECRET
+    hook.save()
+    return hook
+
+
+def _delivery() -> WebhookDelivery:
+    return WebhookDelivery.objects.create(
+        webhook=_webhook(),
+        delivery_id="6f1c2a7e-0000-4000-8000-000000000002",
+        change=_flag_change(),
+        flag_name="rt_flag",
+        event="flag.create",
+        body='{"event": "flag.create"}',
+        status=WebhookDelivery.Status.RETRYING,
+        attempts=2,
+        response_code=500,
+        error="HTTP 500 Internal Server Error",
+        duration_ms=12.5,
+        next_attempt_at=MOMENT,
+        last_attempt_at=MOMENT,
+    )
+
+
+def _trigger() -> FlagTrigger:
+    return trigger_create(flag=_flag(), label="alertmanager", created_by=_user())[0]
+
+
 BUILDERS: dict[type[models.Model], Callable[[], models.Model]] = {
     User: _user,
     Group: _group,
@@ -203,6 +241,9 @@ BUILDERS: dict[type[models.Model], Callable[[], models.Model]] = {
     EventSummary: _summary,
     FlagEvaluationCount: _evaluation_count,
     AggregationState: _aggregation_state,
+    Webhook: _webhook,
+    WebhookDelivery: _delivery,
+    FlagTrigger: _trigger,
 }
 
 # What a user types into each add form (the minimum required), over what the form renders.
@@ -228,6 +269,8 @@ ADD_TYPED: dict[type[models.Model], Callable[[], dict[str, Any]]] = {
         "output_price_per_million": "2",
     },
     Tier: lambda: {"slug": "gold", "name": "Gold", "order": "9"},
+    Webhook: lambda: {"name": "typed", "url": "https://typed.example/hook", "secret": SECRET},
+    FlagTrigger: lambda: {"flag": str(_flag().pk), "label": "pager"},
     TierRule: lambda: {
         "tier": str(_tier().pk),
         "pattern": "openai/gpt-4*",

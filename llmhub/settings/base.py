@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "telemetry",
     "llmhub.hub",
     "llmhub.ops",
+    "notifications",
     *API_APPS,  # noqa: F405
     *TELEMETRY_APPS,  # noqa: F405
 ]
@@ -193,3 +194,12 @@ FLAGS_DECLARED = _declared_flags()
 # encrypts, all decrypt, so keys can be rotated). Empty: a development key derived from SECRET_KEY
 # (production.py refuses to start without the setting).
 PROVIDER_KEY_ENCRYPTION_KEYS = env_list("PROVIDER_KEY_ENCRYPTION_KEYS")
+
+# Outgoing webhooks (notifications): each attempt waits at most this long for the receiver;
+# a failed attempt is retried after BACKOFF, 2 x BACKOFF, 4 x BACKOFF ... seconds, and the
+# delivery is given up (status "failed") after MAX_ATTEMPTS attempts in all.
+NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS = float(env_str("NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS", "5"))
+NOTIFICATIONS_WEBHOOK_MAX_ATTEMPTS = env_int("NOTIFICATIONS_WEBHOOK_MAX_ATTEMPTS", 6)
+NOTIFICATIONS_WEBHOOK_BACKOFF_SECONDS = float(
+    env_str("NOTIFICATIONS_WEBHOOK_BACKOFF_SECONDS", "10")
+)

@@ -55,6 +55,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": timedelta(seconds=env_int("TELEMETRY_AGGREGATE_SECONDS", 60)),
         "options": {"expires": 55},
     },
+    "notifications-send-due-deliveries": {
+        # Webhook attempts that are due and that no queued message carries any more.
+        "task": "notifications.send_due_deliveries",
+        "schedule": timedelta(seconds=env_int("NOTIFICATIONS_SWEEP_SECONDS", 60)),
+        "options": {"expires": 55},
+    },
     "telemetry-prune-events": {
         "task": "telemetry.prune_events",
         # At a fixed time of day, not "every 24 h": an interval restarts with every beat restart

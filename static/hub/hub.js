@@ -216,7 +216,48 @@
     });
   }
 
+  /* "How is the new LLM hub?": shown by this script only (it posts JSON), never modal. An
+   * answer or a dismissal hides it; the server then keeps it away until the rollout moves. */
+  function setUpFeedbackPrompt(prompt) {
+    var status = prompt.querySelector(".feedback-status");
+    var buttons = prompt.querySelectorAll("button[data-answer]");
+    prompt.hidden = false;
+    function done(message) {
+      Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+      status.textContent = message;
+      window.setTimeout(function () { prompt.hidden = true; }, message ? 1500 : 0);
+    }
+    prompt.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-answer]");
+      if (!button || button.disabled) { return; }
+      var answer = button.getAttribute("data-answer");
+      window.fetch(prompt.dataset.feedbackUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-CSRFToken": body.dataset.csrf},
+        body: JSON.stringify({answer: answer, comment: prompt.querySelector("textarea").value})
+      }).then(function (response) {
+        if (response.ok || response.status === 409) {  // 409: answered already (another tab)
+          done(answer === "dismissed" ? "" : "Thank you for your feedback.");
+        } else {
+          status.textContent = "Your answer could not be sent; please try again later.";
+        }
+      }).catch(function () {
+        status.textContent = "Your answer could not be sent; please try again later.";
+      });
+    });
+  }
+
+  /* "Back to the old pages" goes to the old page of the tab in view. */
+  function setUpBackLink(form) {
+    form.addEventListener("submit", function () {
+      if (body.dataset.tab) { form.querySelector('input[name="tab"]').value = body.dataset.tab; }
+    });
+  }
+
   Array.prototype.forEach.call(document.querySelectorAll("[data-tablist]"), setUpTabs);
+  Array.prototype.forEach.call(document.querySelectorAll("[data-feedback-url]"), setUpFeedbackPrompt);
+  Array.prototype.forEach.call(document.querySelectorAll("#back-to-old-pages-form"), setUpBackLink);
   setUpConfirmations();
   if (document.readyState === "complete") {
     setTimeout(reportLoadTime, 0);

@@ -5,7 +5,9 @@ driven over HTTP only.
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +17,8 @@ import psycopg
 import pytest
 
 from flags.tests.support.services import database_url, free_port, private_redis
+from notifications.signing import verify
+from notifications.tests.receiver import webhook_receiver
 from tests.system.processes import (
     Deployment,
     Http,
@@ -89,6 +93,7 @@ def _environment(db_name: str, redis_url: str, port: int, logs: Path) -> dict[st
         CELERY_BEAT_SCHEDULE_FILE=str(logs / "beat-schedule"),
         TELEMETRY_AGGREGATE_SECONDS="3",
         TELEMETRY_AGGREGATION_DELAY_SECONDS="1",
+        NOTIFICATIONS_WEBHOOK_BACKOFF_SECONDS="1",
     )
 
 
@@ -138,6 +143,36 @@ def test_flag_change__every_gunicorn_worker_answers_within_one_second(
         assert api.request("POST", f"/api/v1/features/{FLAG}/disable")[0] == 200
 
     assert_every_worker_sees_the_change(deployment, api, FLAG, disable, expect_enabled=False)
+
+
+def test_trigger_url__disables_the_flag__webhook_retried_by_the_worker(
+    deployment: Deployment,
+) -> None:
+    """A pager posts to a trigger URL through gunicorn; the Celery worker delivers the change
+    to a webhook whose receiver fails once, retrying after the backoff through Redis."""
+    api = Http(deployment.base_url, deployment.token)
+    flag = "paged_flag"
+    assert api.request("POST", "/api/v1/features/", {"name": flag, "enabled": True})[0] == 201
+    secret = "whsec-system-0123456789abcdef"
+    with webhook_receiver(500, 200) as receiver:
+        deployment.manage(
+            "shell",
+            "-c",
+            "from notifications.models import Webhook\n"
+            f"hook = Webhook(name='pager', url='{receiver.url}', actions=['disable'])\n"
+            f"hook.secret = '{secret}'\nhook.save()",
+        )
+        path = deployment.manage("triggers", "create", flag, "--label", "pager").splitlines()[-1]
+        request = urllib.request.Request(f"{deployment.base_url}{path}", data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.loads(response.read())["changed"] is True
+        first, second = receiver.wait_for(2, seconds=60)[:2]
+    assert api.request("GET", f"/api/v1/features/{flag}?user_id=a")[1]["reason"] == "DISABLED"
+    assert first.headers["x-llmhub-delivery"] == second.headers["x-llmhub-delivery"]
+    assert second.at - first.at >= 1.0  # the backoff, carried by Celery's retry
+    document = json.loads(second.body)
+    assert (document["event"], document["actor_kind"]) == ("flag.disable", "trigger")
+    assert verify(secret, second.headers["x-llmhub-signature"], second.body)
 
 
 def test_redis_stopped__evaluations_keep_answering(deployment: Deployment) -> None:

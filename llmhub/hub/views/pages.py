@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from llmhub.hub import permissions, tracking
+from llmhub.hub import feedback, permissions, tracking
 from llmhub.hub.gate import OLD_PAGES_TITLES, TAB_SLUGS, TABS, hub_enabled_for, old_page_for
 from llmhub.hub.permissions import ACTION_PERMISSIONS, may_act, may_enter, may_view
 from llmhub.hub.views import actions, panels
@@ -116,8 +116,11 @@ def old_page(request: HttpRequest, page: str) -> HttpResponse:
 def _gate(request: HttpRequest) -> bool:
     """The gate's answer for this visitor, and his cohort on every event of the request, asked
     before anything can answer 4xx: a missing tab or a refusal counts as a client error of
-    the UI the visitor is served, so the dashboard's per-cohort client errors include it."""
-    enabled = hub_enabled_for(request)
+    the UI the visitor is served, so the dashboard's per-cohort client errors include it.
+
+    A user who went back to the old pages is served them (and counted in their cohort) until
+    he chooses "Try the new hub"; the opt-out is read only for users the flag lets in."""
+    enabled = hub_enabled_for(request) and not feedback.hub_opted_out(request.user)
     tracking.served(NEW_HUB if enabled else OLD_PAGES)
     return enabled
 
@@ -175,11 +178,18 @@ def _render_hub(
         "page_name": HUB_PAGE,
         "cohort": NEW_HUB,
         "action_error": error,
+        "feedback_step": _feedback_step(request),
         **_permission_context(request, shown),
         **panels.all_panels(request, bound, shown),
     }
     _record_checker_use(request, context)
     return render(request, "hub/hub.html", context, status=status)
+
+
+def _feedback_step(request: HttpRequest) -> str | None:
+    """The rollout step to ask about, when the prompt is due for this user (else None)."""
+    step = feedback.rollout_step()
+    return step if feedback.feedback_prompt_due(user=request.user, step=step) else None
 
 
 def _render_old(
