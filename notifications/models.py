@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 
 from flags.models import Flag
-from llmhub.hub import crypto
+from llmhub import crypto
 
 
 class Webhook(models.Model):

@@ -19,10 +19,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from flags.actors import Actor
 from flags.models import Flag, FlagChange
 from flags.services import flag_disable
-from llmhub.hub import crypto
+from llmhub.actors import Actor
+from llmhub import crypto
 from notifications.delivery import AttemptOutcome, post_signed
 from notifications.models import FlagTrigger, Webhook, WebhookDelivery
 from notifications.payloads import body_for, event_name

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from flags import services
-from flags.actors import Actor
 from flags.models import Flag, FlagChange
 from flags.tests.support.services import database_url
+from llmhub.actors import Actor
 from notifications.models import FlagTrigger, Webhook
 from notifications.signing import HEADER
 from notifications.tests.receiver import webhook_receiver

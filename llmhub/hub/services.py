@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from llmhub.hub import crypto
+from llmhub import crypto
 from llmhub.hub.errors import HubValidationError
 from llmhub.hub.models import LLMModel, Provider, ProviderKey, Tier, TierRule
 from llmhub.hub.secrets import secret_problems

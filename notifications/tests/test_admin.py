@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from flags.actors import Actor
 from flags.services import flag_create, flag_disable
+from llmhub.actors import Actor
 from notifications.models import FlagTrigger, Webhook, WebhookDelivery
 from notifications.tests.receiver import webhook_receiver
 from tests.html_forms import csrf_token_in, open_admin_form, post_as_browser

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from flags.actors import Actor
 from flags.models import Flag, FlagChange
 from flags.services import flag_create
+from llmhub.actors import Actor
 from notifications.models import FlagTrigger
 from notifications.services import trigger_create, trigger_revoke
 from telemetry.buffer import process_buffer

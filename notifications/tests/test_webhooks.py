@@ -17,8 +17,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 
-from flags.actors import Actor
 from flags.services import flag_create, flag_disable, flag_set_rollout
+from llmhub.actors import Actor
 from llmhub.celery import app
 from notifications.models import Webhook, WebhookDelivery
 from notifications.services import delivery_attempt

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
-from llmhub.hub import crypto
+from llmhub import crypto
 from llmhub.hub.secrets import secret_preview
 
 MODEL_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._:-]*)+$"

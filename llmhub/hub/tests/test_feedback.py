@@ -11,8 +11,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from flags.actors import Actor
 from flags.services import flag_disable, flag_set_rollout
+from llmhub.actors import Actor
 from llmhub.hub.models import HubOptOut
 from llmhub.hub.tests.factories import StaffUserFactory, seed_hub
 from telemetry.feedback import feedback_counts, hub_opt_out_count

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from flags.actors import Actor
 from flags.services import flag_set_rollout
+from llmhub.actors import Actor
 from llmhub.hub.tests.factories import seed_hub
 from llmhub.hub.tests.test_browser import HUB, eventually, log_in, settle
 from telemetry.models import Event

@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
 
-from llmhub.hub import crypto
+from llmhub import crypto
 from llmhub.hub.errors import HubValidationError
 from llmhub.hub.models import ProviderKey
 from llmhub.hub.secrets import secret_preview

@@ -16,7 +16,7 @@ from typing import Any
 
 from llmhub.commands import Command as BaseCommand
 from llmhub.commands import Problems
-from llmhub.hub.crypto import SecretUnreadable
+from llmhub.crypto import SecretUnreadable
 from notifications.services import deliveries_due, delivery_attempt, webhook_secrets_rotate
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from llmhub.commands import Command as BaseCommand
 from llmhub.commands import Problems
-from llmhub.hub.crypto import SecretUnreadable, uses_derived_key
+from llmhub.crypto import SecretUnreadable, uses_derived_key
 from llmhub.hub.services import provider_keys_reencrypt
 
 
