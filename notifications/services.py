@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from flags.models import Flag, FlagChange
 from flags.services import flag_disable
-from llmhub.actors import Actor
 from llmhub import crypto
+from llmhub.actors import Actor
 from notifications.delivery import AttemptOutcome, post_signed
 from notifications.models import FlagTrigger, Webhook, WebhookDelivery
 from notifications.payloads import body_for, event_name
