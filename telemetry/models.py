@@ -22,6 +22,10 @@ class EventType(models.TextChoices):
     USER_ACTION = "user_action"
     FLAG_EVALUATION = "flag_evaluation"
     FLAG_CHANGE = "flag_change"
+    # RECONCILE AT MERGE (issue 14): the feedback prompt's branch owns these two types; only
+    # their names are registered here, for the rollout's satisfaction gate to read.
+    FEEDBACK = "feedback"  # properties: {"positive": bool}; cohort: the UI answered about
+    HUB_OPT_OUT = "hub_opt_out"  # a click on "back to the old pages" in the new hub
 
 
 class Event(models.Model):
@@ -50,6 +54,15 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        indexes = [
+            # The rollout's satisfaction gate reads these few rows every minute; partial, so
+            # the other (high-volume) inserts do not pay for it.
+            models.Index(
+                fields=["occurred_at"],
+                name="telemetry_event_feedback_idx",
+                condition=models.Q(event_type__in=["feedback", "hub_opt_out"]),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.page or self.path} {self.occurred_at:%Y-%m-%d %H:%M:%S}"
@@ -85,6 +98,8 @@ class EventSummary(models.Model):
         default=0, help_text="Client errors: responses with status 400-499."
     )
     p50_ms = models.FloatField(null=True, blank=True)
+    # The rollout's latency gate compares the cohorts' p75 (rollout.gates).
+    p75_ms = models.FloatField(null=True, blank=True)
     p95_ms = models.FloatField(null=True, blank=True)
     max_ms = models.FloatField(null=True, blank=True)
     updated_at = models.DateTimeField()

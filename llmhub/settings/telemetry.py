@@ -55,6 +55,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": timedelta(seconds=env_int("TELEMETRY_AGGREGATE_SECONDS", 60)),
         "options": {"expires": 55},
     },
+    "rollout-decide-plans": {
+        "task": "rollout.decide_plans",
+        # Every minute (issue 14); the system test shortens it. A run finding nothing due is
+        # a no-op, so a doubled beat never decides twice (rollout.services).
+        "schedule": timedelta(seconds=env_int("ROLLOUT_DECIDE_SECONDS", 60)),
+        "options": {"expires": 55},
+    },
     "telemetry-prune-events": {
         "task": "telemetry.prune_events",
         # At a fixed time of day, not "every 24 h": an interval restarts with every beat restart
