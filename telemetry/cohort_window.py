@@ -59,11 +59,12 @@ class Feedback:
 def cohort_window(
     *, since: datetime, until: datetime, cohorts: Iterable[str]
 ) -> dict[str, CohortWindow]:
-    """Figures per cohort for events that occurred in [since, until): summaries up to the
-    aggregation's frontier (whole minutes from `since` rounded up), raw events after it."""
+    """Figures per cohort for events that occurred in [since, until): minute summaries for
+    the whole minutes the aggregation has reached, raw events for the rest (the part minute
+    before them, and the tail after its frontier)."""
     names = list(cohorts)
     figures = {name: CohortWindow() for name in names}
-    start = MINUTE.ceil(since)
+    start = min(MINUTE.ceil(since), until)
     frontier = aggregation_frontier().minutes_until
     summarised_until = max(start, min(until, frontier)) if frontier is not None else start
     rows = EventSummary.objects.filter(
@@ -72,27 +73,27 @@ def cohort_window(
         bucket_start__lt=summarised_until,
         cohort__in=names,
     ).values("event_type", "cohort", "count", "errors", "p75_ms")
-    tail = _raw_rows(summarised_until, until, names) if summarised_until < until else []
-    for row in [*rows, *tail]:
+    if summarised_until == start:  # no summary used: the whole window is read raw
+        start = summarised_until = since
+    ranges = [(since, start), (summarised_until, until)]
+    for row in [*rows, *_raw_rows([r for r in ranges if r[0] < r[1]], names)]:
         figures[row["cohort"]].add(row)
     return figures
 
 
-def _raw_rows(since: datetime, until: datetime, cohorts: list[str]) -> list[dict[str, Any]]:
+def _raw_rows(ranges: list[tuple[datetime, datetime]], cohorts: list[str]) -> list[dict[str, Any]]:
+    if not ranges:
+        return []
     dialect = Dialect(connection)
     marks = ", ".join(["%s"] * len(cohorts))
-    where = f"occurred_at >= %s AND occurred_at < %s AND cohort IN ({marks})"
-    sql = dialect.select_sql(MINUTE, where)
-    params = [
-        "minute",
-        dialect.param(timezone.now()),
-        dialect.param(since),
-        dialect.param(until),
-        *cohorts,
-    ]
+    within = " OR ".join(["(occurred_at >= %s AND occurred_at < %s)"] * len(ranges))
+    sql = dialect.select_sql(MINUTE, f"({within}) AND cohort IN ({marks})")
+    params: list[Any] = ["minute", dialect.param(timezone.now())]
+    for low, high in ranges:
+        params += [dialect.param(low), dialect.param(high)]
     names = [column.strip() for column in SUMMARY_COLUMNS.split(",")]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*params, *cohorts])
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
