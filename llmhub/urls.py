@@ -13,6 +13,7 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     # The API first: it is the hot path, and every include tried before a match costs time.
     path("", include("flags.urls")),
+    path("", include("rollout.urls")),
     path("", include("telemetry.urls")),
     # The hub's pages live under /admin/llm-management/, so its routes come before admin's.
     path("", include("llmhub.hub.urls")),

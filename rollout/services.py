@@ -89,6 +89,7 @@ def plan_create(
     actor: Actor,
     steps: Sequence[StepSpec] | None = None,
     now: datetime | None = None,
+    comment: str = "",
     **thresholds: Any,
 ) -> RolloutPlan:
     """A plan on the flag, from `steps` or the seed's template, started at its first step
@@ -123,7 +124,13 @@ def plan_create(
         )
         first = plan.steps.get(position=0)
         _enter(
-            plan, first, now=now, actor=actor, decision="start", reason="Plan started.", gates=[]
+            plan,
+            first,
+            now=now,
+            actor=actor,
+            decision="start",
+            reason=f"Plan started. {comment}".strip(),
+            gates=[],
         )
         plan.save()
     return plan
@@ -190,14 +197,14 @@ def _locked(flag_name: str, expected_version: int | None) -> RolloutPlan:
 
 
 def plan_pause(
-    *, flag_name: str, actor: Actor, reason: str = "", expected_version: int | None = None
+    *, flag_name: str, actor: Actor, comment: str = "", expected_version: int | None = None
 ) -> RolloutPlan:
     with transaction.atomic():
         plan = _locked(flag_name, expected_version)
         if plan.state != State.ACTIVE:
             raise PlanStateError(f"The plan is {plan.state}: only an active plan can pause.")
         plan.state = State.PAUSED
-        plan.paused_reason = f"Paused by {actor.label}." + (f" {reason}" if reason else "")
+        plan.paused_reason = f"Paused by {actor.label}. {comment}".strip()
         plan.version += 1
         plan.save()
     return plan
@@ -209,6 +216,7 @@ def plan_resume(
     actor: Actor,
     now: datetime | None = None,
     expected_version: int | None = None,
+    comment: str = "",
 ) -> RolloutPlan:
     """Continue from the current step: the flag is set back to its percentage if someone
     changed it, and the dwell starts again (the cohorts may have changed meanwhile)."""
@@ -219,7 +227,15 @@ def plan_resume(
             raise PlanStateError(f"The plan is {plan.state}: only a paused plan can resume.")
         plan.flag_version = Flag.objects.get(pk=plan.flag_id).version
         step = plan.steps.get(position=plan.position)
-        _enter(plan, step, now=now, actor=actor, decision="resume", reason="Resumed.", gates=[])
+        _enter(
+            plan,
+            step,
+            now=now,
+            actor=actor,
+            decision="resume",
+            reason=f"Resumed. {comment}".strip(),
+            gates=[],
+        )
         plan.state = State.ACTIVE
         plan.paused_reason = ""
         plan.next_decision_at = now + DECISION_INTERVAL
@@ -233,6 +249,7 @@ def plan_advance(
     actor: Actor,
     now: datetime | None = None,
     expected_version: int | None = None,
+    comment: str = "",
 ) -> RolloutPlan:
     """Advance now, whatever the gates say (a human's call, recorded as theirs)."""
     now = now or timezone.now()
@@ -244,7 +261,7 @@ def plan_advance(
         if plan.position + 1 >= len(steps):
             raise PlanStateError("The plan is at its last step.")
         plan.flag_version = Flag.objects.get(pk=plan.flag_id).version
-        reason = f"Advanced by {actor.label}."
+        reason = f"Advanced by {actor.label}. {comment}".strip()
         _enter(
             plan,
             steps[plan.position + 1],
@@ -259,14 +276,16 @@ def plan_advance(
     return plan
 
 
-def plan_abort(*, flag_name: str, actor: Actor, expected_version: int | None = None) -> RolloutPlan:
+def plan_abort(
+    *, flag_name: str, actor: Actor, expected_version: int | None = None, comment: str = ""
+) -> RolloutPlan:
     """Stop the plan for good; the flag stays exactly as it is (a human owns it now)."""
     with transaction.atomic():
         plan = _locked(flag_name, expected_version)
         if plan.state not in RUNNING:
             raise PlanStateError(f"The plan is {plan.state} already.")
         plan.state = State.ABORTED
-        plan.paused_reason = f"Aborted by {actor.label}."
+        plan.paused_reason = f"Aborted by {actor.label}. {comment}".strip()
         plan.version += 1
         plan.save()
     return plan

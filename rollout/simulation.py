@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -108,7 +109,7 @@ def start(
     minutes_per_day: float,
     seed: int,
     now: datetime | None = None,
-    **thresholds: object,
+    **thresholds: Any,
 ) -> tuple[Run, random.Random, datetime]:
     """A throwaway flag (on, its team whitelisted) with a plan from the scaled template."""
     rng = random.Random(seed)
@@ -140,7 +141,7 @@ def simulate(
     change_at: int | None = None,
     changed: Traffic | None = None,
     on_tick: Callable[[Tick], None] | None = None,
-    **thresholds: object,
+    **thresholds: Any,
 ) -> Run:
     """Run up to `minutes` ticks, or until the plan stops being active. From tick `change_at`
     on, `changed` traffic replaces `traffic` (an injected failure)."""
