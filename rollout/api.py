@@ -8,6 +8,7 @@ configuration does), every write `flags.change_flag` (a plan changes the flag). 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -176,7 +177,7 @@ class _PlanActionView(FlagAPIView):
 
     def post(self, request: Request, name: str) -> Response:
         data = validated(request, CommentInput)
-        service = {
+        service: Callable[..., RolloutPlan] = {
             "pause": services.plan_pause,
             "resume": services.plan_resume,
             "advance": services.plan_advance,
