@@ -171,18 +171,21 @@ class PlanView(FlagAPIView):
         return _response(plan, status.HTTP_201_CREATED)
 
 
+SERVICES: dict[str, Callable[..., RolloutPlan]] = {
+    "pause": services.plan_pause,
+    "resume": services.plan_resume,
+    "advance": services.plan_advance,
+    "abort": services.plan_abort,
+}
+
+
 class _PlanActionView(FlagAPIView):
     required_permissions = {"POST": "change"}
     action = ""
 
     def post(self, request: Request, name: str) -> Response:
         data = validated(request, CommentInput)
-        service: Callable[..., RolloutPlan] = {
-            "pause": services.plan_pause,
-            "resume": services.plan_resume,
-            "advance": services.plan_advance,
-            "abort": services.plan_abort,
-        }[self.action]
+        service = SERVICES[self.action]
         plan = _call(
             service,
             flag_name=checked_name(name),
