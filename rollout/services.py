@@ -422,3 +422,44 @@ def _pause_changed(plan: RolloutPlan, flag: Flag, now: datetime) -> Decision:
     plan.version += 1
     plan.save()
     return decision
+
+
+EDITABLE_STEP_FIELDS = ("name", "percentage", "min_dwell", "max_dwell")
+
+
+def plan_edit(
+    *,
+    flag_name: str,
+    actor: Actor,
+    settings: dict[str, Any],
+    steps: dict[int, dict[str, Any]],
+    expected_version: int | None = None,
+) -> RolloutPlan:
+    """Change thresholds and steps (by position: name, percentage, dwell times). The steps as
+    they will be are validated whole; nothing changed, nothing written."""
+    unknown = set(settings) - set(THRESHOLD_FIELDS)
+    if unknown:
+        raise PlanInvalid("Unknown settings.", {k: ["Unknown setting."] for k in sorted(unknown)})
+    with transaction.atomic():
+        plan = _locked(flag_name, expected_version)
+        current = {step.position: step for step in plan_steps(plan)}
+        merged: list[dict[str, Any]] = [
+            {f: getattr(step, f) for f in EDITABLE_STEP_FIELDS} | steps.get(position, {})
+            for position, step in current.items()
+        ]
+        clean_steps(merged)  # type: ignore[arg-type]
+        changed = {k: v for k, v in settings.items() if getattr(plan, k) != v}
+        for key, value in changed.items():
+            setattr(plan, key, value)
+        _validate(plan)
+        edited = [
+            p
+            for p, spec in enumerate(merged)
+            if any(getattr(current[p], f) != spec[f] for f in EDITABLE_STEP_FIELDS)
+        ]
+        for position in edited:
+            RolloutStep.objects.filter(pk=current[position].pk).update(**merged[position])
+        if changed or edited:
+            plan.version += 1
+            plan.save()
+    return plan
