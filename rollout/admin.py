@@ -25,12 +25,7 @@ from rollout.gates import Status
 from rollout.models import RolloutPlan, RolloutStep
 from rollout.selectors import plan_gate_report, plan_steps
 
-ACTIONS = {
-    "pause": services.plan_pause,
-    "resume": services.plan_resume,
-    "advance": services.plan_advance,
-    "abort": services.plan_abort,
-}
+ACTIONS = services.PLAN_ACTIONS
 
 
 class StepFormSet(forms.BaseInlineFormSet):
@@ -117,11 +112,13 @@ class RolloutPlanAdmin(admin.ModelAdmin):
     def current_step(self, plan: RolloutPlan) -> str:
         return f"{plan.position + 1}"
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         if obj is None:
             kwargs["form"] = PlanAddForm
             kwargs["fields"] = ["flag"]
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
@@ -138,7 +135,7 @@ class RolloutPlanAdmin(admin.ModelAdmin):
         return False  # abort instead: the plan's record stays
 
     def _may_change_flags(self, request: HttpRequest) -> bool:
-        return bool(request.user.has_perm("flags.change_flag"))  # type: ignore[union-attr]
+        return bool(request.user.has_perm("flags.change_flag"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return super().has_add_permission(request) and self._may_change_flags(request)
@@ -235,10 +232,10 @@ def _buttons(plan: RolloutPlan) -> list[tuple[str, str]]:
         "advance": "Advance now",
         "abort": "Abort the plan",
     }
-    allowed = {
+    allowed: list[str] = {
         RolloutPlan.State.ACTIVE: ["pause", "advance", "abort"],
         RolloutPlan.State.PAUSED: ["resume", "advance", "abort"],
-    }.get(plan.state, [])
+    }.get(RolloutPlan.State(plan.state), [])
     return [
         (reverse("admin:rollout_rolloutplan_action", args=[plan.pk, a]), labels[a]) for a in allowed
     ]

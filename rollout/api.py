@@ -8,7 +8,6 @@ configuration does), every write `flags.change_flag` (a plan changes the flag). 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -171,21 +170,13 @@ class PlanView(FlagAPIView):
         return _response(plan, status.HTTP_201_CREATED)
 
 
-SERVICES: dict[str, Callable[..., RolloutPlan]] = {
-    "pause": services.plan_pause,
-    "resume": services.plan_resume,
-    "advance": services.plan_advance,
-    "abort": services.plan_abort,
-}
-
-
 class _PlanActionView(FlagAPIView):
     required_permissions = {"POST": "change"}
     action = ""
 
     def post(self, request: Request, name: str) -> Response:
         data = validated(request, CommentInput)
-        service = SERVICES[self.action]
+        service = services.PLAN_ACTIONS[self.action]
         plan = _call(
             service,
             flag_name=checked_name(name),

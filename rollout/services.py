@@ -11,7 +11,7 @@ human's change in between wins, and the plan pauses.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -463,3 +463,12 @@ def plan_edit(
             plan.version += 1
             plan.save()
     return plan
+
+
+# The operations a person may run on a plan (API, admin buttons, command), by name.
+PLAN_ACTIONS: dict[str, Callable[..., RolloutPlan]] = {
+    "pause": plan_pause,
+    "resume": plan_resume,
+    "advance": plan_advance,
+    "abort": plan_abort,
+}

@@ -50,8 +50,7 @@ def test_plan_page__timeline_gates_with_figures_and_next_decision(
     assert "1000 new / 1000 old requests" in page
     assert "Next decision:" in page
     assert [f.url(_url(plan)) for f in forms_in(page) if "plan/" in f.attrs.get("action", "")] == [
-        f"/admin/rollout/rolloutplan/{plan.pk}/plan/{a}/"
-        for a in ("pause", "advance", "abort")
+        f"/admin/rollout/rolloutplan/{plan.pk}/plan/{a}/" for a in ("pause", "advance", "abort")
     ]
 
 
