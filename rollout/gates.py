@@ -162,6 +162,8 @@ def satisfaction_gate(new: CohortFigures, t: Thresholds) -> Gate:
         "back_to_old_pages": new.opt_outs,
     }
     text = f"{_pct(share)} positive of {new.answers} answers; {new.opt_outs} back to old pages"
+    if t.min_answers == 0 and new.answers == 0:
+        return Gate("satisfaction", Status.PASS, "not required (no minimum of answers)", figures)
     if new.answers < t.min_answers:
         return Gate("satisfaction", Status.INSUFFICIENT, text, figures)
     if high < t.satisfaction_min:

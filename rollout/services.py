@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -33,9 +34,9 @@ from rollout.template import SEED_PHASES, StepSpec
 
 SOURCE = FlagChange.Source.SCHEDULE
 TICK_ACTOR = Actor.system("rollout plan")
-# A tick decides a plan at most this often; a little under the beat's minute, so beat's own
-# jitter never makes it skip every other minute.
-DECISION_INTERVAL = timedelta(seconds=55)
+# A tick decides a plan at most this often (ROLLOUT_DECISION_SECONDS, 55): a little under the
+# beat's minute, so beat's own jitter never makes it skip every other minute.
+DECISION_INTERVAL = timedelta(seconds=settings.ROLLOUT_DECISION_SECONDS)
 State = RolloutPlan.State
 RUNNING = (State.ACTIVE, State.PAUSED)
 THRESHOLD_FIELDS = (
