@@ -42,7 +42,7 @@ INSERT INTO telemetry_event (event_id, event_type, occurred_at, received_at, use
 SELECT gen_random_uuid(), kind, at, at, 'user' || (i %% 20000), '', '',
        (ARRAY['hub','providers','keys','models','tiers','usage'])[1 + (i / 5) %% 6], '', '', '',
        '', (ARRAY['new_hub','old_pages'])[1 + (i / 3) %% 2], random() * 800,
-       CASE WHEN i %% 100 = 0 THEN 500 ELSE 200 END, '', '', '{}'::jsonb
+       CASE WHEN i %% 101 = 0 THEN 500 ELSE 200 END, '', '', '{}'::jsonb
 FROM generate_series(0, %(n)s - 1) AS i,
      LATERAL (SELECT %(start)s + (i::bigint * %(step)s) * interval '1 microsecond' AS at,
                      (ARRAY['api_call','page_view','performance'])[1 + i %% 3] AS kind) AS g
