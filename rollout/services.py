@@ -1,12 +1,10 @@
-"""Every write to a rollout plan, and the decision tick.
+"""Every write to a rollout plan by a person (create, pause, resume, advance, abort, edit)
+and the step change the decision tick (rollout.ticks) shares with them.
 
-Crash-safe and idempotent by construction: a decision reads the plan under a row lock
-(`select_for_update`), acts only when the plan's `next_decision_at` has come, and commits the
-flag change (through flags.services, source `schedule`, with the gate figures in `details`)
-and the plan's move in one transaction. So two ticks at once serialise on the lock and the
-second finds nothing due; a worker killed mid-decision commits nothing and the next tick
-decides again from where the plan was. The plan writes the flag with `expected_version`: a
-human's change in between wins, and the plan pauses.
+Each takes the plan's row lock, may name the plan `version` it read (StalePlan otherwise), and
+moves the flag through flags.services with source `schedule`, the decision and its figures in
+the FlagChange's `details`, and `expected_version`: a human's change to the flag in between
+wins. Any other change to the flag pauses the plan (rollout.receivers).
 """
 
 from __future__ import annotations
@@ -23,13 +21,11 @@ from django.utils import timezone
 
 from flags import services as flag_services
 from flags.actors import Actor
-from flags.errors import FlagNotFound, StaleVersion
+from flags.errors import FlagNotFound
 from flags.models import Flag, FlagChange
-from rollout.decisions import Decision, Kind, StepView, decide
 from rollout.errors import PlanExists, PlanInvalid, PlanNotFound, PlanStateError, StalePlan
-from rollout.gates import gates_as_data
 from rollout.models import RolloutPlan, RolloutStep
-from rollout.selectors import GateReport, plan_gate_report, plan_steps
+from rollout.selectors import plan_steps
 from rollout.template import SEED_PHASES, StepSpec
 
 SOURCE = FlagChange.Source.SCHEDULE
@@ -74,7 +70,7 @@ def clean_steps(steps: Sequence[StepSpec]) -> list[StepSpec]:
     return list(steps)
 
 
-def _details(plan: RolloutPlan, decision: str, reason: str, **more: Any) -> dict[str, Any]:
+def decision_details(plan: RolloutPlan, decision: str, reason: str, **more: Any) -> dict[str, Any]:
     return {
         "plan": plan.pk,
         "plan_version": plan.version,
@@ -124,7 +120,7 @@ def plan_create(
             RolloutStep(plan=plan, position=i, **spec) for i, spec in enumerate(specs)
         )
         first = plan.steps.get(position=0)
-        _enter(
+        enter_step(
             plan,
             first,
             now=now,
@@ -144,7 +140,7 @@ def _validate(plan: RolloutPlan) -> None:
         raise PlanInvalid("Invalid plan settings.", error.message_dict) from None
 
 
-def _enter(
+def enter_step(
     plan: RolloutPlan,
     step: RolloutStep,
     *,
@@ -157,7 +153,7 @@ def _enter(
 ) -> None:
     """Move the plan to `step`: the flag's percentage set (one FlagChange, source schedule,
     with the figures), the dwell restarted. Raises StaleVersion if a human changed the flag."""
-    details = _details(
+    details = decision_details(
         plan,
         decision,
         reason,
@@ -228,7 +224,7 @@ def plan_resume(
             raise PlanStateError(f"The plan is {plan.state}: only a paused plan can resume.")
         plan.flag_version = Flag.objects.get(pk=plan.flag_id).version
         step = plan.steps.get(position=plan.position)
-        _enter(
+        enter_step(
             plan,
             step,
             now=now,
@@ -263,7 +259,7 @@ def plan_advance(
             raise PlanStateError("The plan is at its last step.")
         plan.flag_version = Flag.objects.get(pk=plan.flag_id).version
         reason = f"Advanced by {actor.label}. {comment}".strip()
-        _enter(
+        enter_step(
             plan,
             steps[plan.position + 1],
             now=now,
@@ -272,7 +268,7 @@ def plan_advance(
             reason=reason,
             gates=plan.last_gates,
         )
-        _complete_if_last(plan, len(steps))
+        complete_if_last(plan, len(steps))
         plan.save()
     return plan
 
@@ -292,7 +288,7 @@ def plan_abort(
     return plan
 
 
-def _complete_if_last(plan: RolloutPlan, steps: int) -> None:
+def complete_if_last(plan: RolloutPlan, steps: int) -> None:
     if plan.position == steps - 1:
         plan.state = State.COMPLETED
         plan.paused_reason = ""
@@ -308,121 +304,6 @@ def plan_pause_for_change(*, flag_name: str, version: int, actor_label: str) -> 
         paused_reason=f"Paused: {actor_label} changed the flag (version {version}).",
         version=F("version") + 1,
     )
-
-
-def plans_decide_due(*, now: datetime | None = None) -> list[tuple[str, Decision]]:
-    """The beat's job: decide every active plan whose decision time has come."""
-    now = now or timezone.now()
-    due = RolloutPlan.objects.filter(state=State.ACTIVE, next_decision_at__lte=now)
-    decided = []
-    for plan_id, name in due.values_list("pk", "flag__name"):
-        decision = plan_decide(plan_id=plan_id, now=now)
-        if decision is not None:
-            decided.append((name, decision))
-    return decided
-
-
-def plan_decide(*, plan_id: int, now: datetime | None = None) -> Decision | None:
-    """One decision for one plan, exactly once per due time (None: not due, or not active)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        plan = (
-            RolloutPlan.objects.select_for_update()
-            .select_related("flag")
-            .filter(pk=plan_id)
-            .first()
-        )
-        if plan is None or plan.state != State.ACTIVE or plan.next_decision_at > now:
-            return None
-        flag = Flag.objects.get(pk=plan.flag_id)
-        if flag.version != plan.flag_version:
-            return _pause_changed(plan, flag, now)
-        report = plan_gate_report(plan, now=now)
-        steps = plan_steps(plan)
-        step = steps[plan.position]
-        view = StepView(step.position, step.percentage, step.min_dwell, step.max_dwell)
-        decision = decide(
-            gates=report.gates,
-            dwell=now - plan.step_started_at,
-            step=view,
-            flag_enabled=flag.enabled,
-        )
-        try:
-            with transaction.atomic():
-                _act(plan, decision, report, steps, now)
-        except StaleVersion:
-            return _pause_changed(plan, Flag.objects.get(pk=plan.flag_id), now)
-        plan.last_decision = decision.kind
-        plan.last_reason = decision.reason
-        plan.last_gates = gates_as_data(report.gates)
-        plan.last_evaluated_at = now
-        plan.next_decision_at = now + DECISION_INTERVAL
-        plan.save()
-    return decision
-
-
-def _window(report: GateReport) -> dict[str, str]:
-    return {"since": report.since.isoformat(), "until": report.until.isoformat()}
-
-
-def _act(
-    plan: RolloutPlan,
-    decision: Decision,
-    report: GateReport,
-    steps: list[RolloutStep],
-    now: datetime,
-) -> None:
-    gates = gates_as_data(report.gates)
-    if decision.kind in (Kind.ADVANCE, Kind.ROLLBACK):
-        assert decision.target is not None
-        _enter(
-            plan,
-            steps[decision.target],
-            now=now,
-            actor=TICK_ACTOR,
-            decision=decision.kind,
-            reason=decision.reason,
-            gates=gates,
-            window=_window(report),
-        )
-        if decision.kind == Kind.ROLLBACK:
-            plan.state = State.PAUSED
-            plan.paused_reason = "Rolled back one step; resume when fixed. " + decision.reason
-        _complete_if_last(plan, len(steps))
-    elif decision.kind == Kind.KILL:
-        details = _details(
-            plan, decision.kind, decision.reason, gates=gates, window=_window(report)
-        )
-        flag = flag_services.flag_disable(
-            name=plan.flag.name,
-            actor=TICK_ACTOR,
-            source=SOURCE,
-            expected_version=plan.flag_version,
-            comment=f"Rollout plan: kill. {decision.reason}"[:2000],
-            details=details,
-        )
-        plan.flag_version = flag.version
-        plan.state = State.KILLED
-        plan.paused_reason = decision.reason
-        plan.version += 1
-    elif decision.kind == Kind.PAUSE:
-        plan.state = State.PAUSED
-        plan.paused_reason = decision.reason
-        plan.version += 1
-
-
-def _pause_changed(plan: RolloutPlan, flag: Flag, now: datetime) -> Decision:
-    last = FlagChange.objects.filter(flag_name=flag.name).order_by("-version").first()
-    who = last.actor if last is not None else "someone"
-    decision = Decision(Kind.PAUSE, f"Paused: {who} changed the flag (version {flag.version}).")
-    plan.state = State.PAUSED
-    plan.paused_reason = decision.reason
-    plan.last_decision = decision.kind
-    plan.last_reason = decision.reason
-    plan.last_evaluated_at = now
-    plan.version += 1
-    plan.save()
-    return decision
 
 
 EDITABLE_STEP_FIELDS = ("name", "percentage", "min_dwell", "max_dwell")

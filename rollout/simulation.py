@@ -31,8 +31,9 @@ from flags.actors import Actor
 from rollout.decisions import Kind
 from rollout.gates import Status
 from rollout.models import RolloutPlan
-from rollout.services import plan_create, plan_decide
+from rollout.services import plan_create
 from rollout.template import SEED_PHASES, StepSpec
+from rollout.ticks import plan_decide
 from telemetry.buffer import process_buffer
 from telemetry.models import Event
 from telemetry.recording import record_event

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from rollout.services import plans_decide_due
+from rollout.ticks import plans_decide_due
 
 
 @shared_task(

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from flags.models import Flag, FlagChange
-from rollout import services
+from rollout import services, ticks
 from rollout.models import RolloutPlan
 from rollout.tests.traffic import HUMAN, make_flag, record_feedback, record_requests
 
@@ -34,7 +34,7 @@ def _decide_at_once(plan_id: int, now, threads: int) -> list[object]:
     def tick() -> None:
         try:
             barrier.wait()
-            results.append(services.plan_decide(plan_id=plan_id, now=now))
+            results.append(ticks.plan_decide(plan_id=plan_id, now=now))
         except Exception as error:  # noqa: BLE001 (collected, so the test shows it)
             results.append(error)
         finally:

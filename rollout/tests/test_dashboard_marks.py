@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from rollout import services
+from rollout import services, ticks
 from rollout.tests.traffic import HUMAN, make_flag, record_feedback, record_requests
 
 PASSWORD = "pw-marks-1"
@@ -24,7 +24,7 @@ def _killed_plan() -> None:
     record_requests("new_hub", requests=1000, errors=50, at=now - timedelta(minutes=20))
     record_requests("old_pages", requests=1000, errors=3, at=now - timedelta(minutes=20))
     record_feedback("new_hub", positive=20, negative=0, at=now - timedelta(minutes=20))
-    assert services.plan_decide(plan_id=plan.pk, now=now).kind == "kill"
+    assert ticks.plan_decide(plan_id=plan.pk, now=now).kind == "kill"
 
 
 @pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from flags.models import Flag, FlagChange
 from flags.services import flag_disable, flag_set_rollout
-from rollout import services
+from rollout import services, ticks
 from rollout.decisions import Kind
 from rollout.errors import PlanExists, PlanInvalid, PlanStateError, StalePlan
 from rollout.models import RolloutPlan
@@ -78,8 +78,8 @@ def test_decide__healthy_cohorts__advances_once_with_the_gate_figures_in_the_cha
     _healthy(now)
 
     # when the tick decides, twice at the same time
-    first = services.plan_decide(plan_id=plan.pk, now=now)
-    second = services.plan_decide(plan_id=plan.pk, now=now)
+    first = ticks.plan_decide(plan_id=plan.pk, now=now)
+    second = ticks.plan_decide(plan_id=plan.pk, now=now)
 
     # then it advanced to 10 % once, and the FlagChange carries the figures that justified it
     assert first.kind == Kind.ADVANCE and second is None
@@ -99,7 +99,7 @@ def test_decide__too_little_traffic__holds_without_changing_the_flag() -> None:
     plan = _plan(now - timedelta(minutes=30))
     record_requests("new_hub", requests=50, at=now - timedelta(minutes=10))
 
-    decision = services.plan_decide(plan_id=plan.pk, now=now)
+    decision = ticks.plan_decide(plan_id=plan.pk, now=now)
 
     assert decision.kind == Kind.HOLD and "samples insufficient" in decision.reason
     assert not FlagChange.objects.filter(source="schedule", details__decision="hold").exists()
@@ -112,7 +112,7 @@ def test_decide__new_cohort_erroring__kills_the_flag() -> None:
     plan = _plan(now - timedelta(minutes=30))
     _healthy(now, new_errors=40, old_errors=5)
 
-    decision = services.plan_decide(plan_id=plan.pk, now=now)
+    decision = ticks.plan_decide(plan_id=plan.pk, now=now)
 
     assert decision.kind == Kind.KILL
     assert Flag.objects.get().enabled is False
@@ -129,7 +129,7 @@ def test_decide__unhappy_users__rolls_back_one_step_and_pauses() -> None:
     services.plan_advance(flag_name="unified_llm_hub", actor=HUMAN, now=now - timedelta(minutes=30))
     _healthy(now, answers=(5, 25))
 
-    decision = services.plan_decide(plan_id=plan.pk, now=now)
+    decision = ticks.plan_decide(plan_id=plan.pk, now=now)
 
     assert decision.kind == Kind.ROLLBACK
     assert Flag.objects.get().rollout_percentage == 0
@@ -153,13 +153,13 @@ def test_decide__crash_after_the_flag_write__leaves_nothing_and_the_next_tick_ad
     # when the worker dies after writing the flag, before the plan is saved
     monkeypatch.setattr(RolloutPlan, "save", dying_save)
     with pytest.raises(SystemExit):
-        services.plan_decide(plan_id=plan.pk, now=now)
+        ticks.plan_decide(plan_id=plan.pk, now=now)
     monkeypatch.setattr(RolloutPlan, "save", real_save)
 
     # then nothing was committed, and the next tick advances exactly once
     assert Flag.objects.get().rollout_percentage == 0
     assert not FlagChange.objects.filter(details__decision="advance").exists()
-    assert services.plan_decide(plan_id=plan.pk, now=now).kind == Kind.ADVANCE
+    assert ticks.plan_decide(plan_id=plan.pk, now=now).kind == Kind.ADVANCE
     assert FlagChange.objects.filter(details__decision="advance").count() == 1
     assert Flag.objects.get().rollout_percentage == 10
 
@@ -182,7 +182,7 @@ def test_kill_switch__never_blocked__and_the_tick_then_leaves_the_flag_alone() -
 
     # when a human flips the kill switch (no receiver: the tick must notice by itself)
     flag_disable(name="unified_llm_hub", actor=HUMAN, source="admin")
-    decision = services.plan_decide(plan_id=plan.pk, now=now)
+    decision = ticks.plan_decide(plan_id=plan.pk, now=now)
 
     # then the switch stays off and the plan paused instead of advancing
     assert decision.kind == Kind.PAUSE

@@ -22,7 +22,7 @@ from flags.actors import Actor
 from flags.errors import FlagError
 from llmhub.commands import ArgumentTypeError, Problems, whole_number
 from llmhub.commands import Command as BaseCommand
-from rollout import services, simulation
+from rollout import services, simulation, ticks
 from rollout.errors import RolloutError
 from rollout.presenters import plan_representation
 from rollout.selectors import plan_for_flag
@@ -117,7 +117,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Plan of {options['name']} aborted; the flag stays as it is.")
 
     def _decide(self, options: dict[str, Any]) -> None:
-        for name, decision in services.plans_decide_due():
+        for name, decision in ticks.plans_decide_due():
             self.stdout.write(f"{name}: {decision.kind}: {decision.reason}")
 
     def _simulate(self, options: dict[str, Any]) -> None:
