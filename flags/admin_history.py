@@ -114,6 +114,7 @@ class FlagChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "after",
         "what_changed",
         "comment",
+        "details",
         "created_at",
     )
     exclude = ("flag",)

@@ -114,6 +114,8 @@ class FlagChange(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     comment = models.TextField(blank=True, default="")
+    # What justified an automatic change: a rollout plan's decision and its gate figures.
+    details = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

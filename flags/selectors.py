@@ -138,3 +138,27 @@ def flag_version_config(*, name: str, version: int) -> dict[str, Any] | None:
         .first()
     )
     return change.after if change else None
+
+
+def flag_schedule_decisions(*, since: Any, until: Any, limit: int = 200) -> list[dict[str, Any]]:
+    """Changes a rollout plan made (source `schedule`) in [since, until), oldest first: the
+    dashboard marks them on its charts. Read through the `created_at` index: a few rows."""
+    rows = (
+        FlagChange.objects.filter(
+            source=FlagChange.Source.SCHEDULE, created_at__gte=since, created_at__lt=until
+        )
+        .order_by("-created_at", "-id")
+        .values("created_at", "flag_name", "action", "after", "details")[:limit]
+    )
+    return [
+        {
+            "at": row["created_at"].isoformat(),
+            "day": row["created_at"].date().isoformat(),
+            "flag": row["flag_name"],
+            "decision": (row["details"] or {}).get("decision", row["action"]),
+            "enabled": (row["after"] or {}).get("enabled"),
+            "percentage": (row["after"] or {}).get("rollout_percentage"),
+            "reason": (row["details"] or {}).get("reason", ""),
+        }
+        for row in reversed(list(rows))
+    ]

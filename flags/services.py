@@ -40,6 +40,7 @@ def _record(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     comment: str,
+    details: dict[str, Any] | None = None,
 ) -> FlagChange:
     change = FlagChange.objects.create(
         flag=flag,
@@ -53,6 +54,7 @@ def _record(
         before=before,
         after=after,
         comment=comment,
+        details=details,
     )
     transaction.on_commit(store.publish_change)
     transaction.on_commit(lambda: flag_changed.send(sender=FlagChange, change=change))
@@ -126,6 +128,7 @@ def _apply(
     source: str,
     expected_version: int | None,
     comment: str,
+    details: dict[str, Any] | None = None,
 ) -> Flag:
     cleaned = clean_changes(changes)
     with transaction.atomic():
@@ -149,6 +152,7 @@ def _apply(
             before=before,
             after=after,
             comment=comment,
+            details=details,
         )
     return flag
 
@@ -189,8 +193,15 @@ def flag_enable(
 
 
 def flag_disable(
-    *, name: str, actor: Actor, source: str, expected_version: int | None = None, comment: str = ""
+    *,
+    name: str,
+    actor: Actor,
+    source: str,
+    expected_version: int | None = None,
+    comment: str = "",
+    details: dict[str, Any] | None = None,
 ) -> Flag:
+    """Flip the kill switch off. `details`: what justified an automatic change (a plan's gates)."""
     return _apply(
         name=name,
         changes={"enabled": False},
@@ -199,6 +210,7 @@ def flag_disable(
         source=source,
         expected_version=expected_version,
         comment=comment,
+        details=details,
     )
 
 
@@ -210,6 +222,7 @@ def flag_set_rollout(
     source: str,
     expected_version: int | None = None,
     comment: str = "",
+    details: dict[str, Any] | None = None,
 ) -> Flag:
     return _apply(
         name=name,
@@ -219,6 +232,7 @@ def flag_set_rollout(
         source=source,
         expected_version=expected_version,
         comment=comment,
+        details=details,
     )
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     # The API first: it is the hot path, and every include tried before a match costs time.
     path("", include("flags.urls")),
     path("", include("llmhub.api.urls")),  # the API schema and docs
+    path("", include("rollout.urls")),
     path("", include("telemetry.urls")),
     path("", include("notifications.urls")),
     # The hub's pages live under /admin/llm-management/, so its routes come before admin's.

@@ -128,6 +128,7 @@ class EventSummaryAdmin(ReadOnlyAdmin):
         "errors",
         "client_errors",
         "p50_ms",
+        "p75_ms",
         "p95_ms",
         "max_ms",
     )

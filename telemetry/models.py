@@ -101,6 +101,8 @@ class EventSummary(models.Model):
         default=0, help_text="Client errors: responses with status 400-499."
     )
     p50_ms = models.FloatField(null=True, blank=True)
+    # The rollout's latency gate compares the cohorts' p75 (rollout.gates).
+    p75_ms = models.FloatField(null=True, blank=True)
     p95_ms = models.FloatField(null=True, blank=True)
     max_ms = models.FloatField(null=True, blank=True)
     updated_at = models.DateTimeField()

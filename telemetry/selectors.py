@@ -22,6 +22,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from flags.selectors import flag_schedule_decisions
 from telemetry.aggregation.sql import (
     DAY,
     HOUR,
@@ -357,4 +358,6 @@ def dashboard_data(period: Period) -> dict[str, Any]:
         },
         "raw_since": since.isoformat() if since is not None else None,
         "dropped_events": dropped_events(period),
+        # Rollout plans' decisions (advance, roll back, kill), marked on the charts.
+        "decisions": flag_schedule_decisions(since=period.since, until=period.until),
     }

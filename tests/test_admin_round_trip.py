@@ -32,6 +32,8 @@ from llmhub.hub import services as hub_services
 from llmhub.hub.models import LLMModel, Provider, ProviderKey, Tier, TierRule
 from notifications.models import FlagTrigger, Webhook, WebhookDelivery
 from notifications.services import trigger_create
+from rollout import services as rollout_services
+from rollout.models import RolloutPlan
 from telemetry.models import AggregationState, Event, EventSummary, FlagEvaluationCount
 from tests.html_forms import HtmlForm, admin_form, open_admin_form, post_as_browser
 
@@ -226,7 +228,13 @@ def _trigger() -> FlagTrigger:
     return trigger_create(flag=_flag(), label="alertmanager", created_by=_user())[0]
 
 
+def _plan() -> RolloutPlan:
+    _flag()
+    return rollout_services.plan_create(flag_name="rt_flag", actor=ACTOR, now=MOMENT)
+
+
 BUILDERS: dict[type[models.Model], Callable[[], models.Model]] = {
+    RolloutPlan: _plan,
     User: _user,
     Group: _group,
     Flag: _flag,
@@ -248,6 +256,7 @@ BUILDERS: dict[type[models.Model], Callable[[], models.Model]] = {
 
 # What a user types into each add form (the minimum required), over what the form renders.
 ADD_TYPED: dict[type[models.Model], Callable[[], dict[str, Any]]] = {
+    RolloutPlan: lambda: {"flag": str(_flag().pk)},
     User: lambda: {"username": "dave", "password1": "pw-dave-4567!", "password2": "pw-dave-4567!"},
     Group: lambda: {"name": "viewers", "permissions": [str(_perm("view_flag"))]},
     Flag: lambda: {

@@ -47,6 +47,12 @@ CASES: list[tuple[list[str], int, list[str]]] = [
     (["load_demo", "--password", ""], 1, ["--password"]),
     (["rotate_provider_keys", "--all"], 1, ["--all"]),
     (["setup_test_db"], 1, ["step 1", "does not mark it as a test database"]),
+    (["rollout", "show", "hub"], 1, ["'hub'", "no rollout plan"]),
+    (["rollout", "pause", "ghost"], 1, ["'ghost'", "no rollout plan"]),
+    (["rollout", "plan", "ghost"], 1, ["'ghost'"]),
+    (["rollout", "simulate", "--new-error-rate", "3"], 1, ["'3'", "0 to 1"]),
+    (["rollout", "simulate", "--new-error-rate", "abc"], 1, ["'abc'", "rate"]),
+    (["rollout", "simulate", "--minutes", "0"], 1, ["--minutes", "'0'"]),
 ]
 
 

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "flags",
     "telemetry",
+    "rollout",
     "llmhub.hub",
     "llmhub.ops",
     "notifications",

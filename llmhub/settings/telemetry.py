@@ -43,6 +43,10 @@ TELEMETRY_FLAG_FLUSH_SECONDS = float(env_str("TELEMETRY_FLAG_FLUSH_SECONDS", "5.
 # Enqueueing a task from a request waits at most this long for the broker.
 TELEMETRY_ENQUEUE_TIMEOUT_SECONDS = float(env_str("TELEMETRY_ENQUEUE_TIMEOUT_SECONDS", "0.5"))
 
+# Rollout plans (issue 14): a plan is decided at most this often (beat runs the tick every
+# ROLLOUT_DECIDE_SECONDS, 60); the system test shortens both.
+ROLLOUT_DECISION_SECONDS = env_int("ROLLOUT_DECISION_SECONDS", 55)
+
 # Who may read /metrics besides staff: exact client addresses (REMOTE_ADDR, so behind a reverse
 # proxy on this host do not list 127.0.0.1 unless the proxy itself keeps /metrics private).
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
@@ -59,6 +63,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         # Webhook attempts that are due and that no queued message carries any more.
         "task": "notifications.send_due_deliveries",
         "schedule": timedelta(seconds=env_int("NOTIFICATIONS_SWEEP_SECONDS", 60)),
+        "options": {"expires": 55},
+    },
+    "rollout-decide-plans": {
+        "task": "rollout.decide_plans",
+        # Every minute (issue 14); the system test shortens it. A run finding nothing due is
+        # a no-op, so a doubled beat never decides twice (rollout.services).
+        "schedule": timedelta(seconds=env_int("ROLLOUT_DECIDE_SECONDS", 60)),
         "options": {"expires": 55},
     },
     "telemetry-prune-events": {

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('flags', '0003_flagchange_trigger_actor'),
+        ('flags', '0004_flagchange_trigger_actor'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

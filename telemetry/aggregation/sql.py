@@ -21,13 +21,14 @@ from telemetry.models import CohortDaySummary, Event, EventSummary
 DIMENSIONS = "event_type, page, tab, flag, cohort"
 SUMMARY_COLUMNS = (
     "bucket_size, bucket_start, event_type, page, tab, flag, cohort, "
-    "count, users, errors, client_errors, p50_ms, p95_ms, max_ms, updated_at"
+    "count, users, errors, client_errors, p50_ms, p75_ms, p95_ms, max_ms, updated_at"
 )
 UPDATE_ON_CONFLICT = (
     "ON CONFLICT (bucket_size, bucket_start, event_type, page, tab, flag, cohort) DO UPDATE SET "
     "count = excluded.count, users = excluded.users, errors = excluded.errors, "
     "client_errors = excluded.client_errors, "
-    "p50_ms = excluded.p50_ms, p95_ms = excluded.p95_ms, max_ms = excluded.max_ms, "
+    "p50_ms = excluded.p50_ms, p75_ms = excluded.p75_ms, p95_ms = excluded.p95_ms, "
+    "max_ms = excluded.max_ms, "
     "updated_at = excluded.updated_at"
 )
 # A request under /api/ or /ofrep/ is counted once, by its api_call's status: the other
@@ -190,6 +191,7 @@ class Dialect:
                 f"SELECT %s, {self.trunc(bucket)}, {DIMENSIONS}, COUNT(*), "
                 f"COUNT(DISTINCT NULLIF(user_id, '')), {ERRORS}, {CLIENT_ERRORS}, "
                 "percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms), "
+                "percentile_cont(0.75) WITHIN GROUP (ORDER BY duration_ms), "
                 "percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms), MAX(duration_ms), %s "
                 f"FROM {self.events} WHERE {where} "
                 f"GROUP BY 2, {DIMENSIONS} ORDER BY 2, {DIMENSIONS}"
@@ -204,7 +206,8 @@ class Dialect:
         )
         return (
             f"SELECT %s, bucket, {DIMENSIONS}, COUNT(*), COUNT(DISTINCT NULLIF(user_id, '')), "
-            f"{ERRORS}, {CLIENT_ERRORS}, {_percentile(0.5)}, {_percentile(0.95)}, "
+            f"{ERRORS}, {CLIENT_ERRORS}, {_percentile(0.5)}, {_percentile(0.75)}, "
+            f"{_percentile(0.95)}, "
             f"MAX(duration_ms), %s FROM ({ranked}) AS ranked GROUP BY bucket, {DIMENSIONS}"
         )
 

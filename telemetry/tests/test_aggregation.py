@@ -78,6 +78,7 @@ def _expected(size: str) -> dict[tuple[Any, ...], dict[str, Any]]:
             "errors": sum(1 for e in events if _server_error(e)),
             "client_errors": sum(1 for e in events if _client_error(e)),
             "p50_ms": percentile(durations, 0.5),
+            "p75_ms": percentile(durations, 0.75),
             "p95_ms": percentile(durations, 0.95),
             "max_ms": max(durations, default=None),
         }
@@ -85,7 +86,16 @@ def _expected(size: str) -> dict[tuple[Any, ...], dict[str, Any]]:
 
 
 def _stored(size: str) -> dict[tuple[Any, ...], dict[str, Any]]:
-    fields = ("count", "users", "errors", "client_errors", "p50_ms", "p95_ms", "max_ms")
+    fields = (
+        "count",
+        "users",
+        "errors",
+        "client_errors",
+        "p50_ms",
+        "p75_ms",
+        "p95_ms",
+        "max_ms",
+    )
     return {
         (s.bucket_start, s.event_type, s.page, s.tab, s.flag, s.cohort): {
             f: getattr(s, f) for f in fields
@@ -100,7 +110,7 @@ def _assert_same(stored: dict, expected: dict) -> None:
         got = stored[key]
         for name in ("count", "users", "errors", "client_errors"):
             assert got[name] == want[name], (key, name)
-        for name in ("p50_ms", "p95_ms", "max_ms"):
+        for name in ("p50_ms", "p75_ms", "p95_ms", "max_ms"):
             assert got[name] == pytest.approx(want[name], abs=1e-9), (key, name)
 
 

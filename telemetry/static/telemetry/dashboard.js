@@ -17,6 +17,34 @@
     });
   }
 
+  // Rollout plans' decisions as dashed vertical lines on their day, labelled (e.g. "kill").
+  const decisionMarks = {
+    id: "decisionMarks",
+    afterDatasetsDraw: function (chart) {
+      const x = chart.scales.x;
+      const area = chart.chartArea;
+      let drawn = 0;
+      (data.decisions || []).forEach(function (decision) {
+        const index = data.days.indexOf(decision.day);
+        if (index < 0) return;
+        const left = x.getPixelForValue(index);
+        const ctx = chart.ctx;
+        ctx.save();
+        ctx.strokeStyle = decision.decision === "kill" ? "#d62728" : "#555";
+        ctx.setLineDash([4, 3]);
+        ctx.beginPath();
+        ctx.moveTo(left, area.top);
+        ctx.lineTo(left, area.bottom);
+        ctx.stroke();
+        ctx.fillStyle = ctx.strokeStyle;
+        ctx.fillText(decision.decision + (decision.enabled === false ? "" : " " + decision.percentage + "%"), left + 3, area.top + 10 + 10 * (drawn % 3));
+        ctx.restore();
+        drawn += 1;
+      });
+      chart.canvas.dataset.decisionMarks = String(drawn);
+    },
+  };
+
   function draw(id, type, chartLabels, datasets, extra) {
     const element = document.getElementById(id);
     if (!element) return;
@@ -27,11 +55,12 @@
     }, extra || {}));
   }
 
-  draw("chart-users", "line", data.days, cohortLines("users"));
-  draw("chart-views", "line", data.days, cohortLines("views"));
-  draw("chart-errors", "line", data.days, cohortLines("error_rate"));
-  draw("chart-client-errors", "line", data.days, cohortLines("client_errors"));
-  draw("chart-latency", "line", data.days, cohortLines("p95_ms"));
+  const marked = { plugins: [decisionMarks] };
+  draw("chart-users", "line", data.days, cohortLines("users"), marked);
+  draw("chart-views", "line", data.days, cohortLines("views"), marked);
+  draw("chart-errors", "line", data.days, cohortLines("error_rate"), marked);
+  draw("chart-client-errors", "line", data.days, cohortLines("client_errors"), marked);
+  draw("chart-latency", "line", data.days, cohortLines("p95_ms"), marked);
   const flags = data.flags.slice(0, 10);
   draw("chart-flags", "bar", flags.map(function (f) { return f.flag; }), [
     { label: "On", data: flags.map(function (f) { return f.on; }), backgroundColor: colors.on },

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('flags', '0002_apitoken'),
+        ('flags', '0003_apitoken_moved_to_tokens'),
     ]
 
     operations = [
