@@ -19,10 +19,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from flags.client import snapshot
-from llmhub.hub.gate import HUB_FLAG, NEW_HUB
+from llmhub.hub.gate import HUB_FLAG
 from llmhub.hub.models import FeedbackPromptReply, HubOptOut
 from llmhub.hub.usage import HUB_FEATURE
 from telemetry import LLMHubMonitor
+from telemetry.cohorts import NEW_HUB
 
 Outcome = FeedbackPromptReply.Outcome
 MAX_COMMENT_LENGTH = 1000
