@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from flags.models import Flag
+from telemetry.cohorts import NEW_HUB, OLD_PAGES
 
 
 class RolloutPlan(models.Model):
@@ -49,8 +50,8 @@ class RolloutPlan(models.Model):
     window_minutes = models.PositiveIntegerField(
         default=60, validators=[MinValueValidator(1), MaxValueValidator(1440)]
     )
-    new_cohort = models.CharField(max_length=50, default="new_hub")
-    old_cohort = models.CharField(max_length=50, default="old_pages")
+    new_cohort = models.CharField(max_length=50, default=NEW_HUB)
+    old_cohort = models.CharField(max_length=50, default=OLD_PAGES)
     last_decision = models.CharField(max_length=10, blank=True, default="")
     last_reason = models.TextField(blank=True, default="")
     last_gates = models.JSONField(default=list, blank=True)
