@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import mmh3
 
-from flags.types import EvaluationContext, EvaluationResult, FlagSnapshot, Reason
+from flags.types import NO_GROUPS, EvaluationContext, EvaluationResult, FlagSnapshot, Reason
 
 _hash = mmh3.hash
 
@@ -32,11 +32,18 @@ def evaluate(
     """Evaluate one flag for one context. `flag` is None when no flag called `name` exists."""
     if flag is None:
         return not_found(name)
-    return decide(flag, context.subject, context.now)
+    groups = context.attributes.get("groups") or NO_GROUPS
+    return decide(flag, context.subject, context.now, frozenset(groups))
 
 
-def decide(flag: FlagSnapshot, subject: str | None, now: float) -> EvaluationResult:
-    """The evaluation order itself; `evaluate` and the warm path in `flags.api` both call it."""
+def decide(
+    flag: FlagSnapshot, subject: str | None, now: float, groups: frozenset[str] = NO_GROUPS
+) -> EvaluationResult:
+    """The evaluation order itself; `evaluate` and the warm path in `flags.api` both call it.
+
+    `groups` are the subject's group names: a whitelist entry `group:<name>` lets members in
+    (after the blacklist, like a whitelisted user id).
+    """
     results = flag.results
     if not flag.enabled:
         return results[Reason.DISABLED]
@@ -44,6 +51,8 @@ def decide(flag: FlagSnapshot, subject: str | None, now: float) -> EvaluationRes
         if subject in flag.blacklist_users:
             return results[Reason.BLACKLISTED]
         if subject in flag.whitelist_users:
+            return results[Reason.WHITELISTED]
+        if flag.whitelist_groups and not flag.whitelist_groups.isdisjoint(groups):
             return results[Reason.WHITELISTED]
     # Start inclusive, end exclusive: a window [start, end).
     if (flag.starts_ts is not None and now < flag.starts_ts) or (

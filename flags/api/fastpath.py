@@ -43,7 +43,8 @@ from flags.api.throttling import count_request
 from flags.api.token_services import TokenIdentity, token_cache
 from flags.store import store
 from flags.tokens import token_hash
-from flags.types import FlagSnapshot
+from flags.types import NO_GROUPS, FlagSnapshot
+from flags.user_groups import user_groups
 from flags.validation import MAX_USER_ID_LENGTH
 
 # The path `flags_api_flag` (flags/api/urls.py: "api/v1/features/<str:name>") resolves, and the
@@ -58,6 +59,7 @@ class LanePlan:
     user_id: str | None
     snapshot: FlagSnapshot
     config: dict[str, Any]
+    groups: frozenset[str] = NO_GROUPS
 
 
 def _plain_user_id(value: str) -> bool:
@@ -96,7 +98,13 @@ def lane_plan(request: HttpRequest, name: str) -> LanePlan | None:
     config = cached_config(snapshot, snapshots)
     if config is None:
         return None
-    return LanePlan(identity, user_id, snapshot, config)
+    groups = NO_GROUPS
+    if snapshot.whitelist_groups:  # `group:` entries: the subject's groups, if held here
+        held = user_groups.peek(identity.user.get_username() if user_id is None else user_id)
+        if held is None:
+            return None  # reading them is a query: Django answers (and caches them)
+        groups = held
+    return LanePlan(identity, user_id, snapshot, config, groups)
 
 
 def _lane_identity(request: HttpRequest) -> TokenIdentity | None:
@@ -136,7 +144,7 @@ def lane_answer(request: HttpRequest, plan: LanePlan) -> HttpResponse:
         return _throttled(wait)
     request.user = identity.user  # as DRF would set it (telemetry records the user)
     subject = identity.user.get_username() if plan.user_id is None else plan.user_id
-    result = client.evaluate_snapshot(plan.snapshot, subject)
+    result = client.evaluate_snapshot(plan.snapshot, subject, plan.groups)
     headers = {"ETag": etag(plan.config["version"])}
     return json_response(evaluation_representation(result, plan.config), headers=headers)
 

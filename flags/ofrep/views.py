@@ -61,6 +61,11 @@ def _context(request: Request) -> tuple[str, dict[str, Any], dict[str, Any]]:
             "INVALID_CONTEXT",
             f"context.targetingKey must be a string of at most {MAX_USER_ID_LENGTH} characters.",
         )
+    groups = context.get("groups")
+    if groups is not None and not (
+        isinstance(groups, list) and all(isinstance(group, str) for group in groups)
+    ):
+        raise ContextError("INVALID_CONTEXT", "context.groups must be a list of group names.")
     attributes = {k: v for k, v in context.items() if k != "targetingKey" and k not in _RESERVED}
     return key, attributes, context
 

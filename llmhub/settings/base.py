@@ -148,6 +148,9 @@ if FLAGS_REVISION_SOURCE not in ("cache", "database"):
 # Who runs those checks once a snapshot is loaded: a background thread per process (a request
 # never waits for Redis or the database), or the request that finds a check due.
 FLAGS_BACKGROUND_REFRESH = env_bool("FLAGS_BACKGROUND_REFRESH", True)
+# How long a process trusts a user's group names for `group:<name>` whitelist entries (see
+# flags/user_groups.py): a membership changed elsewhere is seen within this many seconds.
+FLAGS_GROUPS_CACHE_SECONDS = float(env_str("FLAGS_GROUPS_CACHE_SECONDS", "30"))
 
 
 def _declared_flags() -> dict[str, dict[str, object]]:
