@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("telemetry.urls")),
     # The hub's pages live under /admin/llm-management/, so its routes come before admin's.
     path("", include("llmhub.hub.urls")),
+    # Company sign-in (answers 404 unless OIDC_ISSUER is set); its logout stands before admin's.
+    path("", include("llmhub.sso.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -22,8 +22,9 @@ from django.core.cache import caches
 from django.test import override_settings
 
 from flags.api.ratelimit import CounterUnavailable, RateLimiter
-from flags.tests.support.services import _wait_for_port, free_port, private_redis
+from flags.tests.support.services import _wait_for_port, private_redis
 from llmhub.settings.cache import redis_cache
+from tests.system.postgres import port_for_faults
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -118,21 +119,25 @@ def _sentinel_pair() -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail("redis-server is not installed")
-    master, sentinel = free_port(), free_port()
+    processes: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as folder:
-        config = Path(folder, "sentinel.conf")
-        config.write_text(
-            f"port {sentinel}\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 {master} 1\n"
-        )
-        processes = [
-            subprocess.Popen(
-                [binary, "--port", str(master), "--bind", "127.0.0.1", "--save", ""],
-                stdout=subprocess.DEVNULL,
-            ),
-            subprocess.Popen([binary, str(config), "--sentinel"], stdout=subprocess.DEVNULL),
-        ]
         try:
+            master = port_for_faults()
+            processes.append(
+                subprocess.Popen(
+                    [binary, "--port", str(master), "--bind", "127.0.0.1", "--save", ""],
+                    stdout=subprocess.DEVNULL,
+                )
+            )
             _wait_for_port(master)
+            sentinel = port_for_faults()
+            config = Path(folder, "sentinel.conf")
+            config.write_text(
+                f"port {sentinel}\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 {master} 1\n"
+            )
+            processes.append(
+                subprocess.Popen([binary, str(config), "--sentinel"], stdout=subprocess.DEVNULL)
+            )
             _wait_for_port(sentinel)
             yield f"127.0.0.1:{sentinel}"
         finally:

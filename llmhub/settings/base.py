@@ -11,6 +11,7 @@ import dj_database_url
 from llmhub.settings.api import *  # noqa: F403
 from llmhub.settings.cache import *  # noqa: F403
 from llmhub.settings.env import BASE_DIR, env_bool, env_int, env_list, env_str
+from llmhub.settings.sso import *  # noqa: F403
 from llmhub.settings.telemetry import *  # noqa: F403
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-insecure-key-only-for-local-use")
@@ -74,6 +75,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # `sso_enabled`: the login page offers the company sign-in.
+                "llmhub.sso.context.sso",
             ],
         },
     },
@@ -114,6 +117,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 # CELERY_BEAT_SCHEDULE (the whole schedule) and LOGGING are defined in llmhub/settings/telemetry.py.
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    # Company sign-in (OpenID Connect) when OIDC_ISSUER is set: llmhub/settings/sso.py.
+    *SSO_AUTHENTICATION_BACKENDS,  # noqa: F405
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
