@@ -18,7 +18,8 @@ Targets (issue 3): evaluate >= 75 % of bare, p99 < 15 ms at 32 connections, 0 qu
 
 With `--app` given twice or more, one gunicorn per WSGI application runs at once and wrk
 alternates between them round by round (each endpoint on each application in turn), so two
-versions are compared under the same load of a shared machine.
+versions are compared under the same load of a shared machine. `--app DIR@module:app` serves
+the checkout in DIR (an older version, say) with the same interpreter.
 """
 
 from __future__ import annotations
@@ -102,7 +103,11 @@ WORKER_CLASSES = {"web": "llmhub.web_worker.SyncWorker", "sync": "sync", "gthrea
 
 def _start_gunicorn(port: int, worker_class: str, app: str) -> subprocess.Popen[bytes]:
     # The interpreter running the bench runs the server: its build is part of the figures.
+    # "DIR@module:app": another checkout's code (`--chdir`), e.g. /work/main@llmhub.wsgi:application
+    directory, _, app = app.rpartition("@")
     args = [sys.executable, "-m", "gunicorn", app, "--workers", "2"]
+    if directory:
+        args += ["--chdir", directory]
     args += ["--bind", f"127.0.0.1:{port}"]
     args += ["--worker-class", WORKER_CLASSES[worker_class]]
     if worker_class == "gthread":

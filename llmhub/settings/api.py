@@ -28,6 +28,9 @@ def _rate(name: str, default: str) -> str:
 REST_FRAMEWORK = {
     # Token first: its `authenticate_header` makes unauthenticated requests 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # The identity provider's JWT access tokens, when OIDC_API_AUDIENCE is set (else it
+        # steps aside); project tokens (lhk_...) go on to the next class.
+        "llmhub.sso.api_auth.ProviderTokenAuthentication",
         "flags.api.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",  # enforces CSRF
     ],

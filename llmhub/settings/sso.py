@@ -46,6 +46,8 @@ OIDC_CREATE_USERS = env_bool("OIDC_CREATE_USERS", True)
 # API: the provider's access tokens (JWTs signed with its keys) are accepted as bearer tokens
 # when their `aud` holds this value; empty: only the project's own API tokens.
 OIDC_API_AUDIENCE = env_str("OIDC_API_AUDIENCE")
+# A provider token whose `scope` holds this may write (with the user's permissions); else read.
+OIDC_API_WRITE_SCOPE = env_str("OIDC_API_WRITE_SCOPE", "llmhub:write")
 
 # Where a sign-in lands when the login page named no `next`.
 OIDC_LOGIN_REDIRECT_URL = env_str("OIDC_LOGIN_REDIRECT_URL", "/admin/llm-management/")

@@ -82,7 +82,7 @@ const provider = new Provider(issuer, {
       accountId: ctx.oidc.session.accountId,
     });
     grant.addOIDCScope('openid email profile groups');
-    if (config.api_audience) grant.addResourceScope(config.api_audience, 'api');
+    if (config.api_audience) grant.addResourceScope(config.api_audience, 'llmhub:read llmhub:write');
     await grant.save();
     return grant;
   },
@@ -95,7 +95,7 @@ const provider = new Provider(issuer, {
       // usual one, which the userinfo endpoint accepts.
       defaultResource: () => undefined,
       getResourceServerInfo: () => ({
-        scope: 'api',
+        scope: 'llmhub:read llmhub:write',
         audience: config.api_audience,
         accessTokenFormat: 'jwt',
         accessTokenTTL: config.access_token_ttl || 600,

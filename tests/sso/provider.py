@@ -23,6 +23,8 @@ OIDC_DIR = Path(__file__).resolve().parents[1] / "oidc"
 CLIENT_ID = "llmhub"
 CLIENT_SECRET = "llmhub-test-client-secret"
 API_AUDIENCE = "https://llmhub.test/api"
+CLI_CLIENT_ID = "llmhub-cli"
+CLI_REDIRECT = "http://127.0.0.1/cli-callback"
 ACCOUNTS: dict[str, dict[str, Any]] = {
     "alice": {
         "password": "alice-pw",
@@ -84,7 +86,12 @@ def oidc_provider(
                 "client_secret": CLIENT_SECRET,
                 "redirect_uris": [f"{site_url}/oidc/callback/"],
                 "post_logout_redirect_uris": [f"{site_url}/admin/login/"],
-            }
+            },
+            {  # a command-line tool getting API tokens: public, PKCE only
+                "client_id": CLI_CLIENT_ID,
+                "token_endpoint_auth_method": "none",
+                "redirect_uris": [CLI_REDIRECT],
+            },
         ],
         "accounts": accounts or ACCOUNTS,
         "clock_offset_seconds": clock_offset_seconds,
