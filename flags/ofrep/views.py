@@ -67,6 +67,10 @@ def _context(request: Request) -> tuple[str, dict[str, Any], dict[str, Any]]:
     ):
         raise ContextError("INVALID_CONTEXT", "context.groups must be a list of group names.")
     attributes = {k: v for k, v in context.items() if k != "targetingKey" and k not in _RESERVED}
+    # OpenFeature's context carries the subject's attributes: `group:` whitelist entries match
+    # the groups it names, never ones looked up here (so the bulk ETag, made from the context,
+    # holds).
+    attributes.setdefault("groups", [])
     return key, attributes, context
 
 

@@ -187,6 +187,9 @@ def test_ofrep__context_groups__whitelisted_and_malformed_refused(client: Client
     path = "/ofrep/v1/evaluate/flags/hub"
     member = api.post(path, {"context": {"targetingKey": "x", "groups": ["dev-team"]}})
     assert member.json()["metadata"]["reason"] == "WHITELISTED"
+    _member("bob", "dev-team")  # groups come from the context only, never looked up
+    unnamed = api.post(path, {"context": {"targetingKey": "bob"}})
+    assert unnamed.json()["metadata"]["reason"] == "DEFAULT"
     bad = api.post(path, {"context": {"targetingKey": "x", "groups": "dev-team"}})
     assert bad.status_code == 400 and bad.json()["errorCode"] == "INVALID_CONTEXT"
 
