@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import DisallowedHost, MiddlewareNotUsed
+from django.core.exceptions import DisallowedHost
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponse
@@ -167,10 +167,7 @@ class EvaluationLane:
         # X-Frame-Options, as XFrameOptionsMiddleware (further down MIDDLEWARE) sets it.
         handler = convert_exception_to_response(XFrameOptionsMiddleware(handler))
         for path in reversed(settings.EVALUATION_LANE_MIDDLEWARE):
-            try:
-                handler = convert_exception_to_response(import_string(path)(handler))
-            except MiddlewareNotUsed:  # as Django skips it (CORS with no origin configured)
-                continue
+            handler = convert_exception_to_response(import_string(path)(handler))
         self.handler = handler
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
