@@ -20,8 +20,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from rest_framework import status
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework.request import Request
 
 from flags.api.auth import credential
@@ -34,6 +35,15 @@ from llmhub.sso.tokens import verified_claims
 LABEL = "provider access token"
 MAX_JWT_LENGTH = 16_384
 MAX_CACHED = 10_000
+
+
+class ProviderUnavailable(APIException):
+    """The provider's keys could not be fetched: the token can be neither accepted nor refused."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The identity provider's keys cannot be fetched; try again shortly."
+    default_code = "provider_unavailable"
+    retry_after = 30
 
 
 def looks_like_jwt(raw: str) -> bool:
@@ -92,6 +102,8 @@ class ProviderTokenAuthentication(BaseAuthentication):
             try:
                 claims = verified_claims(raw, audience=settings.OIDC_API_AUDIENCE)
             except SignInRefused as refused:
+                if refused.status == 503:
+                    raise ProviderUnavailable() from None
                 raise AuthenticationFailed(refused.message) from None
             identity = _identity(claims)
             until = min(float(claims["exp"]), time.time() + settings.API_TOKEN_CACHE_SECONDS)

@@ -169,3 +169,15 @@ def test_audience_not_configured__provider_tokens_not_accepted(
     token = access_token(provider, "alice")
     with sso_settings(provider.issuer):
         assert _bearer(client, token).get(URL).status_code == 401
+
+
+def test_provider_down__503_not_401(client: Client, provider: Provider) -> None:
+    make_flag("hub")
+    make_user("alice", ("view_flag",))
+    token = access_token(provider, "alice")
+    provider.stop()
+    verified.clear()
+    with sso_settings(provider.issuer, OIDC_API_AUDIENCE=API_AUDIENCE):
+        answer = _bearer(client, token).get(URL)
+    assert answer.status_code == 503
+    assert answer.json()["error"]["code"] == "provider_unavailable"
