@@ -20,7 +20,8 @@ With `--app` given twice or more, one gunicorn per WSGI application runs at once
 alternates between them round by round (each endpoint on each application in turn), so two
 versions are compared under the same load of a shared machine. `--old-tree PATH` adds the same
 application served from another checkout (the code before a change, on the same database), as
-`old:<app>`.
+`old:<app>`. `--app DIR@module:app` serves
+the checkout in DIR (an older version, say) with the same interpreter.
 """
 
 from __future__ import annotations
@@ -106,7 +107,11 @@ def _start_gunicorn(
     port: int, worker_class: str, app: str, tree: Path = ROOT
 ) -> subprocess.Popen[bytes]:
     # The interpreter running the bench runs the server: its build is part of the figures.
+    # "DIR@module:app": another checkout's code (`--chdir`), e.g. /work/main@llmhub.wsgi:application
+    directory, _, app = app.rpartition("@")
     args = [sys.executable, "-m", "gunicorn", app, "--workers", "2"]
+    if directory:
+        args += ["--chdir", directory]
     args += ["--bind", f"127.0.0.1:{port}"]
     args += ["--worker-class", WORKER_CLASSES[worker_class]]
     if worker_class == "gthread":

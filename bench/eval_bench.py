@@ -92,10 +92,9 @@ def run(calls: int, repeats: int) -> None:
             flags.is_enabled("hub", subjects[i & 1023])
 
     flags.is_enabled("hub", "warm-up")
-    results = {
-        name: _median_us(fn, calls, repeats)
-        for name, fn in [("floor", floor), ("evaluate", pure), ("is_enabled", warm)]
-    }
+    measured = [("floor", floor), ("evaluate", pure), ("is_enabled", warm)]
+    measured += _group_entries(calls)
+    results = {name: _median_us(fn, calls, repeats) for name, fn in measured}
     base = results["floor"]
     print(f"{'what':38} {'µs/call':>8} {'x floor':>8} {'target':>7}")
     targets = {"floor": "", "evaluate": "<=5x", "is_enabled": "<=15x"}
@@ -103,10 +102,49 @@ def run(calls: int, repeats: int) -> None:
         "floor": "floor (dict + mmh3 + set membership)",
         "evaluate": "flags.evaluation.evaluate (50% rollout)",
         "is_enabled": "flags.is_enabled (warm)",
+        "request": "is_enabled(request=) no group entries",
+        "request_groups": "is_enabled(request=) group:dev-team",
     }
     for name, value in results.items():
-        print(f"{labels[name]:38} {value:8.3f} {value / base:8.2f} {targets[name]:>7}")
+        print(f"{labels[name]:38} {value:8.3f} {value / base:8.2f} {targets.get(name, ''):>7}")
     print(f"({calls} calls x {repeats} repeats, median; Python {sys.version.split()[0]})")
+
+
+def _group_entries(calls: int) -> list[tuple[str, Callable[[int], None]]]:
+    """The hub's gate as a signed-in request asks it: a flag without group entries, and one
+    whitelisting `group:dev-team` for a member (groups held by the process: warm)."""
+    import flags
+    from flags import services
+    from llmhub.actors import Actor
+
+    if not hasattr(flags.client, "user_groups"):  # a version without group entries
+        return []
+    from django.contrib.auth.models import Group, User
+    from django.test import RequestFactory
+
+    services.flag_create(
+        name="hub_groups",
+        actor=Actor.system("bench"),
+        source="command",
+        enabled=True,
+        rollout_percentage=50,
+        whitelist_users=["group:dev-team"],
+    )
+    member = User.objects.create_user("member")
+    member.groups.add(Group.objects.create(name="dev-team"))
+    request = RequestFactory().get("/")
+    request.user = User.objects.get(pk=member.pk)
+    flags.is_enabled("hub_groups", request=request)  # warm the process's groups
+
+    def plain(n: int) -> None:
+        for _ in range(n):
+            flags.is_enabled("hub", request=request)
+
+    def grouped(n: int) -> None:
+        for _ in range(n):
+            flags.is_enabled("hub_groups", request=request)
+
+    return [("request", plain), ("request_groups", grouped)]
 
 
 if __name__ == "__main__":

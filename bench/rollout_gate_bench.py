@@ -92,9 +92,9 @@ def main() -> None:
     ensure_database(DATABASE_URL, fresh=True)
     _setup()
     from django.db import connection
-    from flags.actors import Actor
 
     from flags.services import flag_create
+    from llmhub.actors import Actor
     from rollout.selectors import plan_gate_report
     from rollout.services import plan_create
     from telemetry.aggregation.services import summaries_aggregate_closed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.contrib import admin, messages
@@ -15,10 +14,9 @@ from flags import services
 from flags.admin_forms import FlagAdminForm, RollbackForm, RolloutForm, WhoSeesItForm
 from flags.admin_history import RECENT_CHANGES, history_url, recent_changes, summary
 from flags.errors import FlagError
-from flags.evaluation import evaluate
 from flags.models import Flag, FlagChange
-from flags.selectors import flag_tag_names, flag_to_snapshot
-from flags.types import EvaluationContext, EvaluationResult
+from flags.selectors import flag_tag_names, who_sees_it
+from flags.user_groups import user_group_names
 from llmhub.actors import Actor
 
 SOURCE = FlagChange.Source.ADMIN
@@ -139,6 +137,7 @@ class FlagAdmin(admin.ModelAdmin):
         if flag is not None and who.is_valid():
             extra["who_result"] = who_sees_it(flag, who.cleaned_data["who_sees"])
             extra["who_subject"] = who.cleaned_data["who_sees"]
+            extra["who_groups"] = sorted(user_group_names(who.cleaned_data["who_sees"]))
         if flag is not None:
             extra.update(_history_context(flag.name))
         return super().change_view(request, object_id, form_url, extra)
@@ -240,8 +239,3 @@ def _history_context(name: str) -> dict[str, Any]:
         "more_changes": len(changes) > RECENT_CHANGES,
         "history_url": history_url(name),
     }
-
-
-def who_sees_it(flag: Flag, subject: str) -> EvaluationResult:
-    """The saved configuration evaluated for one user id, now."""
-    return evaluate(flag_to_snapshot(flag), EvaluationContext(subject=subject, now=time.time()))

@@ -54,7 +54,10 @@ class FlagAdminForm(forms.ModelForm):
     whitelist_users = ListTextField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="User ids (usernames) that always get the flag, one per line or comma-separated.",
+        help_text=(
+            "User ids (usernames) that always get the flag, one per line or comma-separated; "
+            "group:<name> lets in every member of that group (e.g. group:dev-team)."
+        ),
     )
     blacklist_users = ListTextField(
         required=False,

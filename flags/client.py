@@ -15,7 +15,8 @@ from typing import Any
 from flags import analytics
 from flags.evaluation import evaluate as engine
 from flags.store import store
-from flags.types import EvaluationContext, EvaluationResult, FlagSnapshot, Reason
+from flags.types import NO_GROUPS, EvaluationContext, EvaluationResult, FlagSnapshot, Reason
+from flags.user_groups import user_groups
 
 # Set only by flags.testutils.override_flag: name -> forced answer.
 overrides: dict[str, bool] = {}
@@ -43,6 +44,32 @@ def _subject(user_id: object, request: Any) -> str | None:
     return user_id if isinstance(user_id, str) else str(user_id)
 
 
+def groups_given(value: object) -> frozenset[str]:
+    """`groups=` as a caller passes it: a name or a list of names (anything else: none)."""
+    if isinstance(value, str):
+        return frozenset({value})
+    if isinstance(value, list | tuple | set | frozenset):
+        return frozenset(item for item in value if isinstance(item, str))
+    return NO_GROUPS
+
+
+def _groups(subject: str | None, user_id: object, request: Any, given: object) -> frozenset[str]:
+    """The subject's group names, for a flag with `group:` whitelist entries only.
+
+    `groups=` when the caller passes it; else the Django groups of the user named by `user_id`,
+    or of the request's signed-in user (an anonymous visitor has none). No query once warm.
+    """
+    if given is not None:
+        return groups_given(given)
+    if subject is None:
+        return NO_GROUPS
+    if user_id is None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return NO_GROUPS
+    return user_groups.get(subject)
+
+
 def evaluate(
     name: str,
     user_id: object = None,
@@ -53,7 +80,9 @@ def evaluate(
 ) -> EvaluationResult:
     """Evaluate `name` for a user (or the request's user). Unknown flags are off, never raise.
 
-    `attributes` (tier, email, ...) go into the context; the current rules do not use them.
+    `attributes` (tier, email, ...) go into the context; `groups` (a list of group names)
+    stands for the user's Django groups in `group:<name>` whitelist entries, which are otherwise
+    read (once per user and process, then held) only for a flag that has such entries.
     `snapshots` is the flag set to answer from, by default the store's current one: a caller
     that also sends the flag's configuration passes the set it takes that from, so both are of
     one version (the API), and the evaluation lane must not start a store check on its thread.
@@ -62,12 +91,15 @@ def evaluate(
         return EvaluationResult(name, overrides[name], Reason.OVERRIDE, 0)
     if snapshots is None:
         snapshots = store.snapshots()
+    flag = snapshots.get(name)
     # A user id given as text (the common case) is the subject as it is.
     subject = user_id if type(user_id) is str else _subject(user_id, request)
+    if flag is not None and flag.whitelist_groups:  # most flags have none: no lookup at all
+        attributes["groups"] = _groups(subject, user_id, request, attributes.get("groups"))
     # EvaluationContext(subject, now, attributes), without the named tuple's Python-level
     # __new__: 0.35 against 0.5 µs a call, measured side by side (the warm path is ~1.5 µs).
     context: EvaluationContext = _tuple_new(EvaluationContext, (subject, _now(), attributes))
-    result = engine(snapshots.get(name), context, name)
+    result = engine(flag, context, name)
     analytics.counts[name, result.reason] += 1  # inline: this is the hot path
     return result
 

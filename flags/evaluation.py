@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import mmh3
 
-from flags.types import EvaluationContext, EvaluationResult, FlagSnapshot, Reason
+from flags.types import NO_GROUPS, EvaluationContext, EvaluationResult, FlagSnapshot, Reason
 
 _hash = mmh3.hash
 
@@ -21,6 +21,15 @@ def bucket(group: str, subject: str) -> int:
     The same user lands in the same cohort as under Unleash.
     """
     return mmh3.hash(f"{group}:{subject}", 0, False) % 100 + 1
+
+
+def _groups(value: object) -> frozenset[str]:
+    """Group names as a context may hold them: one name, or a collection of names."""
+    if isinstance(value, str):
+        return frozenset({value})
+    if isinstance(value, list | tuple | set | frozenset):
+        return frozenset(item for item in value if isinstance(item, str))
+    return NO_GROUPS
 
 
 def evaluate(
@@ -42,6 +51,12 @@ def evaluate(
         if subject in flag.blacklist_users:
             return results[Reason.BLACKLISTED]
         if subject in flag.whitelist_users:
+            return results[Reason.WHITELISTED]
+        # `group:<name>` entries: the subject's groups, which the caller puts in the context
+        # (flags.evaluate reads them only for a flag that has such entries).
+        if flag.whitelist_groups and not flag.whitelist_groups.isdisjoint(
+            _groups(context.attributes.get("groups"))
+        ):
             return results[Reason.WHITELISTED]
     # Start inclusive, end exclusive: a window [start, end).
     now = context.now

@@ -6,14 +6,17 @@ only place that turns ORM rows into the engine's frozen input.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count, Max, QuerySet, Sum
 
 from flags.documents import iso_timestamp
+from flags.evaluation import evaluate
 from flags.models import Flag, FlagChange
-from flags.types import FlagSnapshot
+from flags.types import EvaluationContext, EvaluationResult, FlagSnapshot
+from flags.user_groups import user_group_names
 
 
 def flag_tag_names(flag: Flag) -> list[str]:
@@ -162,3 +165,12 @@ def flag_schedule_decisions(*, since: Any, until: Any, limit: int = 200) -> list
         }
         for row in reversed(list(rows))
     ]
+
+
+def who_sees_it(flag: Flag, subject: str) -> EvaluationResult:
+    """The saved configuration evaluated for one user id, now, with the user's groups as they
+    are in the database (for `group:<name>` whitelist entries): the admin's box, `flags check`."""
+    context = EvaluationContext(
+        subject=subject, now=time.time(), attributes={"groups": user_group_names(subject)}
+    )
+    return evaluate(flag_to_snapshot(flag), context)

@@ -27,6 +27,15 @@ class Reason(StrEnum):
 
 # The reasons that answer on: every other reason answers off.
 ON_REASONS = frozenset({Reason.WHITELISTED, Reason.FULL_ROLLOUT, Reason.ROLLOUT})
+# A whitelist entry "group:<name>" lets in every member of the Django group <name> (groups from
+# the identity provider arrive there at sign-in). Usernames cannot start with it.
+GROUP_PREFIX = "group:"
+NO_GROUPS: frozenset[str] = frozenset()
+
+
+def whitelist_groups(entries: frozenset[str]) -> frozenset[str]:
+    """The group names of a whitelist's `group:<name>` entries."""
+    return frozenset(e[len(GROUP_PREFIX) :] for e in entries if e.startswith(GROUP_PREFIX))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +68,9 @@ class FlagSnapshot:
     version: int = 1
     tags: tuple[str, ...] = ()
     bucket_prefix: str = field(init=False, repr=False, compare=False)
+    # Compiled from the whitelist when the snapshot is built; empty for most flags, which is
+    # all the warm path looks at before asking who the user's groups are.
+    whitelist_groups: frozenset[str] = field(init=False, repr=False, compare=False)
     starts_ts: float | None = field(init=False, repr=False, compare=False)
     ends_ts: float | None = field(init=False, repr=False, compare=False)
     results: Mapping[Reason, EvaluationResult] = field(init=False, repr=False, compare=False)
@@ -67,6 +79,7 @@ class FlagSnapshot:
         start = self.starts_at.timestamp() if self.starts_at else None
         end = self.ends_at.timestamp() if self.ends_at else None
         object.__setattr__(self, "bucket_prefix", f"{self.rollout_group}:")
+        object.__setattr__(self, "whitelist_groups", whitelist_groups(self.whitelist_users))
         object.__setattr__(self, "starts_ts", start)
         object.__setattr__(self, "ends_ts", end)
         object.__setattr__(self, "results", MappingProxyType(_Results(self.name, self.version)))

@@ -13,6 +13,7 @@ from typing import Any
 
 from flags.errors import FlagValidationError
 from flags.models import NAME_PATTERN
+from flags.types import GROUP_PREFIX
 
 CONFIG_FIELDS = (
     "description",
@@ -91,6 +92,24 @@ def _group(value: object) -> str:
     return text
 
 
+def _whitelist(value: object) -> list[str]:
+    """User ids, and `group:<name>` entries that let in a group's members."""
+    cleaned = _user_list(value)
+    for item in cleaned:
+        if item.startswith(GROUP_PREFIX) and not item[len(GROUP_PREFIX) :].strip():
+            raise _Invalid(f"{item!r} names no group: write {GROUP_PREFIX}<group name>.")
+    return cleaned
+
+
+def _blacklist(value: object) -> list[str]:
+    cleaned = _user_list(value)
+    for item in cleaned:
+        if item.startswith(GROUP_PREFIX):
+            # Silently matching nobody would look like a block that is not one.
+            raise _Invalid(f"{item!r}: group entries are accepted in the whitelist only.")
+    return cleaned
+
+
 def _user_list(value: object) -> list[str]:
     if not isinstance(value, list | tuple):
         raise _Invalid("Must be a list of user ids.")
@@ -151,8 +170,8 @@ _CLEANERS: dict[str, Callable[[object], Any]] = {
     "enabled": _boolean,
     "rollout_percentage": _percentage,
     "rollout_group": _group,
-    "whitelist_users": _user_list,
-    "blacklist_users": _user_list,
+    "whitelist_users": _whitelist,
+    "blacklist_users": _blacklist,
     "starts_at": _moment,
     "ends_at": _moment,
     "tags": _tags,
@@ -182,7 +201,8 @@ def clean_user_ids(field: str, ids: Iterable[object]) -> list[str]:
     """The ids of one list edit (an add or a remove), checked like a list: refused as a whole
     when it is longer than a list may be, in time linear in its length."""
     try:
-        return _user_list(list(ids))
+        cleaner = {"whitelist_add": _whitelist, "blacklist_add": _blacklist}.get(field, _user_list)
+        return cleaner(list(ids))
     except _Invalid as exc:
         raise FlagValidationError({field: [str(exc)]}) from None
 

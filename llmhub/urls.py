@@ -28,6 +28,8 @@ urlpatterns = [
             RedirectView.as_view(url="/admin/tokens/apitoken/%(rest)s", query_string=True)
         ),
     ),
+    # Company sign-in (answers 404 unless OIDC_ISSUER is set); its logout stands before admin's.
+    path("", include("llmhub.sso.urls")),
     path("admin/", admin.site.urls),
 ]
 

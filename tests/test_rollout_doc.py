@@ -11,12 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from flags.api.token_services import token_create
 
 from flags import services
 from flags.models import Flag, FlagChange
 from flags.tests.support.services import database_url
 from llmhub.actors import Actor
+from llmhub.api.tokens.services import token_create
 from rollout.models import RolloutPlan
 
 ROOT = Path(__file__).resolve().parents[1]

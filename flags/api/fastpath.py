@@ -38,7 +38,8 @@ from django.utils.module_loading import import_string
 from flags import client
 from flags.api.presenters import etag, evaluation_representation, json_response
 from flags.store import store
-from flags.types import FlagSnapshot
+from flags.types import NO_GROUPS, FlagSnapshot
+from flags.user_groups import user_groups
 from flags.validation import is_user_id
 from llmhub.api.authentication import client_address, credential, well_formed
 from llmhub.api.errors import error_body
@@ -59,6 +60,7 @@ class LanePlan:
     name: str
     snapshots: Mapping[str, FlagSnapshot]  # the set the flag and its configuration came from
     config: dict[str, Any]
+    groups: frozenset[str] = NO_GROUPS
 
 
 def _allowed_host(request: HttpRequest) -> bool:
@@ -93,7 +95,13 @@ def lane_plan(request: HttpRequest, name: str) -> LanePlan | None:
     config = store.document(snapshot, snapshots)
     if config is None:
         return None
-    return LanePlan(identity, user_id, name, snapshots, config)
+    groups = NO_GROUPS
+    if snapshot.whitelist_groups:  # `group:` entries: the subject's groups, if held here
+        held = user_groups.peek(identity.user.get_username() if user_id is None else user_id)
+        if held is None:
+            return None  # reading them is a query: Django answers (and caches them)
+        groups = held
+    return LanePlan(identity, user_id, name, snapshots, config, groups)
 
 
 def _lane_identity(request: HttpRequest) -> TokenIdentity | None:
@@ -134,7 +142,7 @@ def lane_answer(request: HttpRequest, plan: LanePlan) -> HttpResponse:
     request.user = identity.user  # as DRF would set it (telemetry records the user)
     subject = identity.user.get_username() if plan.user_id is None else plan.user_id
     # From the planned set: the snapshot the configuration belongs to, and no store check.
-    result = client.evaluate(plan.name, subject, snapshots=plan.snapshots)
+    result = client.evaluate(plan.name, subject, snapshots=plan.snapshots, groups=plan.groups)
     headers = {"ETag": etag(plan.config["version"])}
     return json_response(evaluation_representation(result, plan.config), headers=headers)
 

@@ -55,10 +55,19 @@ def _context(request: Request) -> tuple[str, dict[str, Any], dict[str, Any]]:
         raise ContextError("TARGETING_KEY_MISSING", "context.targetingKey is required.")
     if not is_user_id(key):
         raise ContextError("INVALID_CONTEXT", f"context.targetingKey must be {USER_ID_RULE}.")
+    groups = context.get("groups")
+    if groups is not None and not (
+        isinstance(groups, list) and all(isinstance(group, str) for group in groups)
+    ):
+        raise ContextError("INVALID_CONTEXT", "context.groups must be a list of group names.")
     # An attribute spelled as an argument of `flags.evaluate` is dropped, not passed twice.
     attributes = {
         k: v for k, v in context.items() if k != "targetingKey" and k not in client.ARGUMENT_NAMES
     }
+    # OpenFeature's context carries the subject's attributes: `group:` whitelist entries match
+    # the groups it names, never ones looked up here (so the bulk ETag, made from the context,
+    # holds).
+    attributes.setdefault("groups", [])
     return key, attributes, context
 
 

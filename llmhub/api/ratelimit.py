@@ -18,9 +18,11 @@ import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
 from django.core.cache.backends.redis import RedisCache
+from django_redis.cache import RedisCache as DjangoRedisCache
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +69,8 @@ def _window(period: int, now: float) -> tuple[int, int]:
 def _incr(key: str, delta: int, ttl: int) -> int:
     """Add `delta` to the shared counter `key`; returns the new total. One round trip on Redis."""
     backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        client = backend._cache.get_client(key, write=True)
+    client = _redis_client(backend, key)
+    if client is not None:
         full_key = backend.make_key(key)
         pipe = client.pipeline(transaction=False)
         pipe.incrby(full_key, delta)
@@ -77,6 +79,15 @@ def _incr(key: str, delta: int, ttl: int) -> int:
         return int(total)
     backend.add(key, 0, ttl)
     return int(backend.incr(key, delta))
+
+
+def _redis_client(backend: BaseCache, key: str) -> Any:
+    """The raw Redis client behind the cache (django-redis, or Django's own backend), else None."""
+    if isinstance(backend, DjangoRedisCache):
+        return backend.client.get_client(write=True)
+    if isinstance(backend, RedisCache):
+        return backend._cache.get_client(key, write=True)
+    return None
 
 
 class RateLimiter:

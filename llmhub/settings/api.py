@@ -6,13 +6,14 @@ views (flags, OFREP, the hub, telemetry ingestion) inherit the same authenticati
 default-deny permission, throttling, parsing and error shape.
 """
 
-from llmhub.settings.env import env_bool, env_int, env_str
+from llmhub.settings.env import env_bool, env_int, env_list, env_str
 
 API_APPS: list[str] = [
     "llmhub.api.tokens",  # API tokens: the model, its admin and `manage.py tokens`
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
 ]
 # Counts password logins (the admin login form) per client address; under DEBUG, keeps the JSON
 # 404 for API paths. See llmhub.api.middleware.
@@ -29,6 +30,9 @@ def _rate(name: str, default: str) -> str:
 REST_FRAMEWORK = {
     # Token first: its `authenticate_header` makes unauthenticated requests 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # The identity provider's JWT access tokens, when OIDC_API_AUDIENCE is set (else it
+        # steps aside); project tokens (lhk_...) go on to the next class.
+        "llmhub.sso.api_auth.ProviderTokenAuthentication",
         "llmhub.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",  # enforces CSRF
     ],
@@ -81,6 +85,27 @@ SPECTACULAR_SETTINGS = {
         "llmhub.api.schema.add_error_responses",
     ],
 }
+
+# CORS (django-cors-headers; its middleware sits high in MIDDLEWARE, llmhub/settings/base.py):
+# browser front ends on another origin may call the flag API and OFREP, nothing else, and only
+# from the origins listed ("https://app.example.com,https://admin.example.com"). None by default.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/(api/v1/features|ofrep/v1)(/.*)?$"
+# Cookies (the session) cross origins only when asked for: token clients need none, and a
+# credentialed cross-origin session is a CSRF surface.
+CORS_ALLOW_CREDENTIALS = env_bool("CORS_ALLOW_CREDENTIALS", False)
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "if-match",
+    "if-none-match",
+    "x-csrftoken",
+    "x-requested-with",
+)
+# ETag answers If-Match/If-None-Match; Retry-After says when a throttled client may come back.
+CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]
+CORS_PREFLIGHT_MAX_AGE = env_int("CORS_PREFLIGHT_MAX_AGE", 3600)
 
 # A bare JsonResponse view at /bench/bare for bench/api_bench.py; never in production.
 LLMHUB_BENCH_VIEWS = env_bool("LLMHUB_BENCH_VIEWS", False)

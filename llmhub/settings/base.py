@@ -9,7 +9,9 @@ import dj_database_url
 # Each area keeps its settings in its own module. They define API_APPS, API_MIDDLEWARE,
 # TELEMETRY_APPS, TELEMETRY_MIDDLEWARE (and their own settings), which this module assembles.
 from llmhub.settings.api import *  # noqa: F403
+from llmhub.settings.cache import *  # noqa: F403
 from llmhub.settings.env import BASE_DIR, env_bool, env_int, env_list, env_str
+from llmhub.settings.sso import *  # noqa: F403
 from llmhub.settings.telemetry import *  # noqa: F403
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-insecure-key-only-for-local-use")
@@ -37,6 +39,9 @@ MIDDLEWARE = [
     # First, so it times and records everything below it.
     *TELEMETRY_MIDDLEWARE,  # noqa: F405
     "django.middleware.security.SecurityMiddleware",
+    # CORS for the API and OFREP paths only (CORS_URLS_REGEX, llmhub/settings/api.py): answers
+    # preflights itself, so it stands above everything that could answer first.
+    "llmhub.cors.ConfiguredCorsMiddleware",
     # Serves collected static files from gunicorn, compressed and with far-future caching.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -55,6 +60,8 @@ MIDDLEWARE = [
 EVALUATION_LANE_MIDDLEWARE = [
     *TELEMETRY_MIDDLEWARE,  # noqa: F405
     "django.middleware.security.SecurityMiddleware",
+    # A browser front end on another origin reads the lane's answers as it reads Django's.
+    "llmhub.cors.ConfiguredCorsMiddleware",
 ]
 
 ROOT_URLCONF = "llmhub.urls"
@@ -70,6 +77,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # `sso_enabled`: the login page offers the company sign-in.
+                "llmhub.sso.context.sso",
             ],
         },
     },
@@ -96,30 +105,13 @@ if DATABASE_STATEMENT_TIMEOUT_MS > 0 and DATABASES["default"]["ENGINE"].endswith
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env_str("REDIS_URL")
-# Short socket timeouts: a Redis that is down or hangs must cost a request milliseconds, not
-# seconds. The flag store falls back to the database when the cache fails.
-REDIS_SOCKET_TIMEOUT = float(env_str("REDIS_SOCKET_TIMEOUT", "0.25"))
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "llmhub"),
-            "OPTIONS": {
-                "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
-                "socket_timeout": REDIS_SOCKET_TIMEOUT,
-            },
-        }
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
+# REDIS_URL, REDIS_SENTINELS and CACHES (django-redis) come from llmhub/settings/cache.py.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")  # noqa: F405
 CELERY_RESULT_BACKEND = None
 # No broker configured means the embedded default: run tasks in-process.
 CELERY_TASK_ALWAYS_EAGER = env_bool(
-    "CELERY_TASK_ALWAYS_EAGER", not (REDIS_URL or env_str("CELERY_BROKER_URL"))
+    "CELERY_TASK_ALWAYS_EAGER",
+    not (REDIS_URL or env_str("CELERY_BROKER_URL")),  # noqa: F405
 )
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -127,6 +119,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 # CELERY_BEAT_SCHEDULE (the whole schedule) and LOGGING are defined in llmhub/settings/telemetry.py.
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    # Company sign-in (OpenID Connect) when OIDC_ISSUER is set: llmhub/settings/sso.py.
+    *SSO_AUTHENTICATION_BACKENDS,  # noqa: F405
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -155,12 +153,15 @@ LOGIN_URL = "admin:login"
 FLAGS_REVISION_CHECK_SECONDS = float(env_str("FLAGS_REVISION_CHECK_SECONDS", "0.5"))
 # Where it asks: the shared cache, or (without one: a local-memory cache is per process) the
 # database, one aggregate query per interval. See flags/store.py.
-FLAGS_REVISION_SOURCE = env_str("FLAGS_REVISION_SOURCE", "cache" if REDIS_URL else "database")
+FLAGS_REVISION_SOURCE = env_str("FLAGS_REVISION_SOURCE", "cache" if REDIS_URL else "database")  # noqa: F405
 if FLAGS_REVISION_SOURCE not in ("cache", "database"):
     raise ValueError(f"FLAGS_REVISION_SOURCE must be cache or database: {FLAGS_REVISION_SOURCE!r}")
 # Who runs those checks once a snapshot is loaded: a background thread per process (a request
 # never waits for Redis or the database), or the request that finds a check due.
 FLAGS_BACKGROUND_REFRESH = env_bool("FLAGS_BACKGROUND_REFRESH", True)
+# How long a process trusts a user's group names for `group:<name>` whitelist entries (see
+# flags/user_groups.py): a membership changed elsewhere is seen within this many seconds.
+FLAGS_GROUPS_CACHE_SECONDS = float(env_str("FLAGS_GROUPS_CACHE_SECONDS", "30"))
 
 
 def _declared_flags() -> dict[str, dict[str, object]]:

@@ -17,7 +17,8 @@ from django.core.management.base import CommandParser
 from flags import services
 from flags.errors import FlagError, FlagValidationError
 from flags.flagfile import apply_import, export_flags, parse_flag_file, plan_import
-from flags.selectors import flag_config, flag_get, flag_history, flag_list
+from flags.selectors import flag_config, flag_get, flag_history, flag_list, who_sees_it
+from flags.user_groups import user_group_names
 from flags.validation import clean_changes
 from llmhub.actors import Actor
 from llmhub.commands import Command as BaseCommand
@@ -52,6 +53,9 @@ class Command(BaseCommand):
             lst.add_argument("name")
             lst.add_argument("users", nargs="+")
             lst.add_argument("--comment", default="")
+        check = sub.add_parser("check", help="Who sees it? Evaluate a flag for one user, now.")
+        check.add_argument("name")
+        check.add_argument("user", help="A user id (username), as admins type into the lists.")
         history = self._named(sub, "history", "Show the audit trail, newest first.")
         history.add_argument("--limit", type=whole_number(minimum=1, maximum=10_000), default=20)
         rollback = self._named(sub, "rollback", "Restore a recorded version as a new version.")
@@ -100,6 +104,19 @@ class Command(BaseCommand):
             raise Problems(f"No flag named {options['name']!r}.")
         data = {"name": flag.name, "version": flag.version, **flag_config(flag)}
         self.stdout.write(json.dumps(data, indent=2))
+
+    def _check(self, options: dict[str, Any]) -> None:
+        """The saved configuration for one user and their groups, as the admin's box shows it."""
+        flag = flag_get(name=options["name"])
+        if flag is None:
+            raise Problems(f"No flag named {options['name']!r}.")
+        result = who_sees_it(flag, options["user"])
+        groups = ", ".join(f"group:{g}" for g in sorted(user_group_names(options["user"])))
+        state = "ON" if result.enabled else "OFF"
+        self.stdout.write(
+            f"{flag.name} for {options['user']}: {state} ({result.reason}, version "
+            f"{result.version}); groups: {groups or 'none'}"
+        )
 
     def _history(self, options: dict[str, Any]) -> None:
         changes = list(flag_history(name=options["name"])[: options["limit"]])

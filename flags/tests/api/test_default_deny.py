@@ -18,6 +18,9 @@ pytestmark = pytest.mark.django_db
 PUBLIC = {
     "admin/login/",  # the login form itself
     "admin/logout/",  # logging out someone who is not logged in changes nothing
+    # The company sign-in's start and the provider's answer: signing in (404 unless configured).
+    "oidc/authenticate/",
+    "oidc/callback/",
     "healthz",
     "readyz",
     "favicon.ico",
