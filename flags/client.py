@@ -44,7 +44,7 @@ def _subject(user_id: object, request: Any) -> str | None:
     return user_id if isinstance(user_id, str) else str(user_id)
 
 
-def groups_given(value: object) -> frozenset[str]:
+def _groups_given(value: object) -> frozenset[str]:
     """`groups=` as a caller passes it: a name or a list of names (anything else: none)."""
     if isinstance(value, str):
         return frozenset({value})
@@ -60,7 +60,7 @@ def _groups(subject: str | None, user_id: object, request: Any, given: object) -
     or of the request's signed-in user (an anonymous visitor has none). No query once warm.
     """
     if given is not None:
-        return groups_given(given)
+        return _groups_given(given)
     if subject is None:
         return NO_GROUPS
     if user_id is None:
@@ -102,12 +102,6 @@ def evaluate(
     result = engine(flag, context, name)
     analytics.counts[name, result.reason] += 1  # inline: this is the hot path
     return result
-
-
-def snapshot(name: str) -> FlagSnapshot | None:
-    """The process's current snapshot of `name` (no query when warm), for callers that show
-    where a rollout stands, e.g. the hub keying its feedback prompt on the rollout step."""
-    return store.snapshots().get(name)
 
 
 def is_enabled(

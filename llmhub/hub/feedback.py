@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from flags.client import snapshot
+from flags.store import store
 from llmhub.hub.gate import HUB_FLAG
 from llmhub.hub.models import FeedbackPromptReply, HubOptOut
 from llmhub.hub.usage import HUB_FEATURE
@@ -41,7 +41,7 @@ def rollout_step(flag_name: str = HUB_FLAG) -> str:
     not after unrelated edits (a whitelist change bumps the version too). Rollout plans,
     where they exist, key it on the plan's step instead.
     """
-    flag = snapshot(flag_name)
+    flag = store.snapshots().get(flag_name)  # the process's snapshot: no query warm
     return f"{flag.rollout_percentage}%" if flag is not None else "unknown"
 
 
