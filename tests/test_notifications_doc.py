@@ -4,10 +4,8 @@ and this test's database) and its Python verification snippet verifies a real de
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,37 +13,25 @@ import pytest
 
 from flags import services
 from flags.models import Flag, FlagChange
-from flags.tests.support.services import database_url
 from llmhub.actors import Actor
 from notifications.models import FlagTrigger, Webhook
 from notifications.signing import HEADER
 from notifications.tests.receiver import webhook_receiver
+from tests.doc_blocks import block, blocks, operator_env, run
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "NOTIFICATIONS.md"
 SECRET = "whsec-doc-0123456789abcdef"
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+_run = run
 
 
 def _blocks(kind: str) -> list[str]:
-    return re.findall(rf"```{kind}\n(.*?)```", DOC.read_text(), flags=re.S)
+    return blocks(DOC, kind)
 
 
 def _block(containing: str) -> str:
-    return next(block for block in _blocks("sh") if containing in block)
-
-
-def _run(block: str, env: dict[str, str], cwd: Path = ROOT) -> str:
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", block],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, f"{block}\n{done.stdout}\n{done.stderr[-3000:]}"
-    return done.stdout
+    return block(DOC, containing)
 
 
 @pytest.fixture
@@ -57,14 +43,7 @@ def env(live_server: Any) -> dict[str, str]:
         enabled=True,
         rollout_percentage=25,
     )
-    bin_dir = str(Path(sys.executable).parent)
-    return {
-        **os.environ,
-        "PATH": f"{bin_dir}:{os.environ['PATH']}",
-        "DJANGO_SETTINGS_MODULE": "llmhub.settings.test",
-        "DATABASE_URL": database_url(),
-        "LLMHUB_URL": live_server.url,
-    }
+    return operator_env(live_server.url)
 
 
 def test_doc__has_the_blocks_this_test_runs() -> None:

@@ -3,10 +3,7 @@ server and this test's database, and do what the document says they do."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,34 +11,22 @@ from django.test import Client
 
 from flags import services
 from flags.models import Flag, FlagChange
-from flags.tests.support.services import database_url
 from llmhub.actors import Actor
 from llmhub.api.tokens.services import token_create
+from tests.doc_blocks import block, blocks, operator_env, run
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN = ROOT / "docs" / "ROLLBACK_PLAN.md"
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+_run = run
 
 
 def _blocks() -> list[str]:
-    return re.findall(r"```sh\n(.*?)```", PLAN.read_text(), flags=re.S)
+    return blocks(PLAN)
 
 
 def _block(containing: str) -> str:
-    return next(block for block in _blocks() if containing in block)
-
-
-def _run(block: str, env: dict[str, str]) -> str:
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", block],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, f"{block}\n{done.stdout}\n{done.stderr[-3000:]}"
-    return done.stdout
+    return block(PLAN, containing)
 
 
 @pytest.fixture
@@ -58,15 +43,7 @@ def env(live_server, django_user_model) -> dict[str, str]:
     _, secret = token_create(
         username=user.get_username(), scope="write", label="incident", actor=Actor.system("test")
     )
-    bin_dir = str(Path(sys.executable).parent)
-    return {
-        **os.environ,
-        "PATH": f"{bin_dir}:{os.environ['PATH']}",
-        "DJANGO_SETTINGS_MODULE": "llmhub.settings.test",
-        "DATABASE_URL": database_url(),
-        "LLMHUB_URL": live_server.url,
-        "LLMHUB_TOKEN": secret,
-    }
+    return operator_env(live_server.url, secret)
 
 
 def test_plan__has_the_blocks_this_test_runs() -> None:

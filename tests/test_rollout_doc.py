@@ -4,46 +4,31 @@ blocks run exactly as written against a live server and this test's database."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from flags import services
 from flags.models import Flag, FlagChange
-from flags.tests.support.services import database_url
 from llmhub.actors import Actor
 from llmhub.api.tokens.services import token_create
 from rollout.models import RolloutPlan
+from tests.doc_blocks import block, blocks, operator_env, run
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "ROLLOUT.md"
 ROLLBACK_PLAN = ROOT / "docs" / "ROLLBACK_PLAN.md"
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+_run = run
 
 
 def _blocks(path: Path = DOC) -> list[str]:
-    return re.findall(r"```sh\n(.*?)```", path.read_text(), flags=re.S)
+    return blocks(path)
 
 
 def _block(containing: str, path: Path = DOC) -> str:
-    return next(block for block in _blocks(path) if containing in block)
-
-
-def _run(block: str, env: dict[str, str]) -> str:
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", block],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, f"{block}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return done.stdout
+    return block(path, containing)
 
 
 @pytest.fixture
@@ -60,15 +45,7 @@ def env(live_server, django_user_model) -> dict[str, str]:
     _, secret = token_create(
         username=user.get_username(), scope="write", label="doc", actor=Actor.system("test")
     )
-    bin_dir = str(Path(sys.executable).parent)
-    return {
-        **os.environ,
-        "PATH": f"{bin_dir}:{os.environ['PATH']}",
-        "DJANGO_SETTINGS_MODULE": "llmhub.settings.test",
-        "DATABASE_URL": database_url(),
-        "LLMHUB_URL": live_server.url,
-        "LLMHUB_TOKEN": secret,
-    }
+    return operator_env(live_server.url, secret)
 
 
 def test_doc__has_the_blocks_this_test_runs() -> None:
