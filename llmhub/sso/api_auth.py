@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import APIException, AuthenticationFailed
@@ -112,3 +113,13 @@ class ProviderTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
+
+
+class ProviderTokenScheme(OpenApiAuthenticationExtension):
+    """Documents the provider's access tokens in the OpenAPI schema: Bearer, a JWT."""
+
+    target_class = "llmhub.sso.api_auth.ProviderTokenAuthentication"
+    name = "ProviderJWT"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
