@@ -130,12 +130,21 @@ def _response(plan: RolloutPlan, code: int = status.HTTP_200_OK) -> Response:
     return Response(plan_representation(plan), status=code, headers={"ETag": f'"{plan.version}"'})
 
 
+def _as_sent(fields: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The services name a step's dwell as the model does (`min_dwell`); the API takes it in
+    seconds (`min_dwell_seconds`): errors name the field the client sent."""
+    return {
+        f"{key}_seconds" if key.endswith(("].min_dwell", "].max_dwell")) else key: messages
+        for key, messages in fields.items()
+    }
+
+
 def _call(service: Any, **kwargs: Any) -> RolloutPlan:
     try:
         plan: RolloutPlan = service(**kwargs)
     except PlanInvalid as error:
         fields = error.fields or {"non_field_errors": [error.message]}
-        raise exceptions.ValidationError(fields) from None
+        raise exceptions.ValidationError(_as_sent(fields)) from None
     except RolloutError as error:
         raise RolloutAPIError(error) from None
     return plan

@@ -57,14 +57,14 @@ def clean_steps(steps: Sequence[StepSpec]) -> list[StepSpec]:
     previous = -1
     for index, step in enumerate(steps):
         if not 0 <= step["percentage"] <= 100:
-            errors[f"steps.{index}.percentage"] = ["Must be from 0 to 100."]
+            errors[f"steps[{index}].percentage"] = ["Must be from 0 to 100."]
         elif step["percentage"] < previous:
-            errors[f"steps.{index}.percentage"] = ["Steps may not lower the percentage."]
+            errors[f"steps[{index}].percentage"] = ["Steps may not lower the percentage."]
         previous = step["percentage"]
         if step["min_dwell"] < timedelta(0):
-            errors[f"steps.{index}.min_dwell"] = ["Must not be negative."]
+            errors[f"steps[{index}].min_dwell"] = ["Must not be negative."]
         if step["max_dwell"] is not None and step["max_dwell"] < step["min_dwell"]:
-            errors[f"steps.{index}.max_dwell"] = ["Must not be shorter than the minimum dwell."]
+            errors[f"steps[{index}].max_dwell"] = ["Must not be shorter than the minimum dwell."]
     if errors:
         raise PlanInvalid("Invalid plan steps.", errors)
     return list(steps)

@@ -74,11 +74,11 @@ def test_create__own_steps_and_thresholds(writer: Api) -> None:
                     {"name": "b", "percentage": 10, "min_dwell_seconds": 0},
                 ]
             },
-            "steps.1.percentage",
+            "steps[1].percentage",
         ),
         (
             {"steps": [{"name": "a", "percentage": "50", "min_dwell_seconds": 0}] * 2},
-            "steps.0.percentage",
+            "steps[0].percentage",
         ),
         (
             {
@@ -87,7 +87,7 @@ def test_create__own_steps_and_thresholds(writer: Api) -> None:
                 ]
                 * 2
             },
-            "steps.0.max_dwell",
+            "steps[0].max_dwell_seconds",
         ),
         ({"error_ceiling": 2}, "error_ceiling"),
         ({"confidence": "0.99"}, "confidence"),

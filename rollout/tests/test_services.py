@@ -66,7 +66,7 @@ def test_plan_create__shrinking_percentages__refused_naming_the_step() -> None:
     steps = [{**STEPS[1]}, {**STEPS[0]}]
     with pytest.raises(PlanInvalid) as caught:
         _plan(timezone.now(), steps=steps)
-    assert "steps.1.percentage" in (caught.value.fields or {})
+    assert "steps[1].percentage" in (caught.value.fields or {})
     assert not RolloutPlan.objects.exists()
 
 
